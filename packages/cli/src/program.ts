@@ -1,0 +1,24 @@
+import { Command, CommanderError } from 'commander';
+import { registerStack } from './commands/stack';
+
+export function buildProgram(): Command {
+  const program = new Command('boarding')
+    .description('The boarding pipeline: validator taps → registry join → daily file to the Health Ministry.')
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str) });
+  registerStack(program);
+  return program;
+}
+
+/**
+ * One place maps failures to what a user sees: a one-line message (with the error's code when
+ * it has one) on stderr, and the exit status. Stack traces only with DEBUG set.
+ */
+export function reportFailure(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode;
+  const e = err as { code?: unknown; message?: string; stack?: string };
+  const code = typeof e.code === 'string' ? ` [${e.code}]` : '';
+  process.stderr.write(`boarding: ${e.message ?? String(err)}${code}\n`);
+  if (process.env.DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
+  return 1;
+}

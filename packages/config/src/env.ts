@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { readStackEnv } from './stack-env';
+
+/** A setting is missing or malformed. The message names variables, never their values. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  readonly retryable = false;
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parse a service's environment once, at start. Variables set in the process environment win;
+ * the rest come from `.local/stack.env` (the local stack), so a developer never exports anything.
+ */
+export function loadEnv<S extends z.ZodObject>(
+  schema: S,
+  source: Record<string, string | undefined> = { ...readStackEnv(), ...process.env },
+): z.infer<S> {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    const present = source[String(issue.path[0])] !== undefined;
+    return present ? `${name}: ${issue.message}` : `${name} is not set (${issue.message})`;
+  });
+  throw new ConfigError(problems);
+}
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL (${protocols.join(' or ')})` },
+  );
+
+export const DatabaseEnv = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+});
+export type DatabaseEnv = z.infer<typeof DatabaseEnv>;
+
+export const RedisEnv = z.object({
+  REDIS_URL: url(['redis:', 'rediss:']),
+});
+export type RedisEnv = z.infer<typeof RedisEnv>;
+
+export const KafkaEnv = z.object({
+  // Comma-separated host:port list. Use 127.0.0.1, not localhost: kafkajs may try ::1 first.
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port…]')
+    .transform((v) => v.split(',')),
+  KAFKA_CLIENT_ID: z.string().min(1).default('boarding'),
+  KAFKA_TAPS_TOPIC: z.string().min(1).default('validator.taps.v1'),
+});
+export type KafkaEnv = z.infer<typeof KafkaEnv>;
+
+export const SftpEnv = z.object({
+  SFTP_HOST: z.string().min(1),
+  SFTP_PORT: z.coerce.number().int().min(1).max(65535).default(22),
+  SFTP_USER: z.string().min(1),
+  // Path of the private key file; the key itself is never put in the environment or the repo.
+  SFTP_PRIVATE_KEY_PATH: z.string().min(1),
+  // The receiver's host key fingerprint as `ssh-keygen -lf` prints it (SHA256:base64). Pinned:
+  // a server presenting any other key is refused before a byte is sent.
+  SFTP_HOST_KEY_SHA256: z
+    .string()
+    .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must look like SHA256:<43 base64 chars>'),
+  // Directory on the receiver where files are delivered.
+  SFTP_REMOTE_DIR: z.string().min(1).default('/incoming'),
+});
+export type SftpEnv = z.infer<typeof SftpEnv>;

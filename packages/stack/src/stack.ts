@@ -1,0 +1,78 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { writeStackEnv } from '@boarding/config/stack-env';
+import { kafka } from './kafka';
+import { ensurePackages } from './packages';
+import { postgres } from './postgres';
+import { redis } from './redis';
+import { loadOrCreateSecrets } from './secrets';
+import type { DownOutcome, ServerStatus, StackContext, StackServer, UpOutcome } from './server';
+import { type StackSettings, stackSettings } from './settings';
+import { sftp } from './sftp';
+
+export type { DownOutcome, ServerStatus, UpOutcome };
+
+export const SERVERS: StackServer[] = [postgres, redis, kafka, sftp];
+
+export type Reporter = (server: string, message: string) => void;
+
+function context(report: Reporter, settings: StackSettings = stackSettings()): StackContext {
+  // .local stays traversable (0755) for the unprivileged PostgreSQL and SFTP accounts; what is
+  // secret inside it is 0600/0700 on its own.
+  mkdirSync(settings.local, { recursive: true, mode: 0o755 });
+  chmodSync(settings.local, 0o755);
+  if (settings.isRoot) {
+    mkdirSync(settings.systemDir, { recursive: true, mode: 0o755 });
+    chmodSync(settings.systemDir, 0o755);
+  }
+  return { settings, secrets: loadOrCreateSecrets(settings.local), report };
+}
+
+export type UpResult = {
+  servers: UpOutcome[];
+  installed: string[];
+  envFile: string;
+  changed: boolean;
+  ms: number;
+};
+
+/**
+ * Provision and start every server that is not running, wait until each answers, then write
+ * `.local/stack.env`. Idempotent: running servers are only health-checked.
+ */
+export async function stackUp(report: Reporter = () => undefined): Promise<UpResult> {
+  const started = Date.now();
+  const ctx = context(report);
+  const installed = await ensurePackages(
+    SERVERS.flatMap((s) => s.requirements(ctx)),
+    ctx.settings.isRoot,
+    (m) => report('packages', m),
+  );
+  // Independent servers start side by side: the JVM's start-up hides behind initdb.
+  const servers = await Promise.all(SERVERS.map((s) => s.up(ctx)));
+  const envFile = writeEnv(ctx);
+  return {
+    servers,
+    installed,
+    envFile,
+    changed: installed.length > 0 || servers.some((s) => s.action === 'started'),
+    ms: Date.now() - started,
+  };
+}
+
+function writeEnv(ctx: StackContext): string {
+  const values: Record<string, string> = {};
+  for (const s of SERVERS) Object.assign(values, s.env(ctx));
+  writeStackEnv(values);
+  return `${ctx.settings.local}/stack.env`;
+}
+
+export async function stackDown(report: Reporter = () => undefined): Promise<DownOutcome[]> {
+  const ctx = context(report);
+  // Reverse order of dependence is irrelevant between these four; stop them together.
+  return Promise.all(SERVERS.map((s) => s.down(ctx)));
+}
+
+export async function stackStatus(): Promise<ServerStatus[]> {
+  const ctx = context(() => undefined);
+  return Promise.all(SERVERS.map((s) => s.status(ctx)));
+}
