@@ -12,7 +12,11 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const step = (title, cmd, args) => {
   process.stderr.write(`\n▶ ${title}\n`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+  });
   if (r.status !== 0) {
     process.stderr.write(`\n✖ ${title} failed (exit ${r.status ?? r.signal})\n`);
     process.exit(r.status ?? 1);
@@ -22,7 +26,11 @@ const step = (title, cmd, args) => {
 const installed = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
-  step('npm ci (dependencies missing or older than package-lock.json)', 'npm', ['ci', '--no-audit', '--no-fund']);
+  step('npm ci (dependencies missing or older than package-lock.json)', 'npm', [
+    'ci',
+    '--no-audit',
+    '--no-fund',
+  ]);
 }
 const jestArgs = process.argv.slice(2);
 if (jestArgs.length === 0) {

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerMigrate } from './commands/migrate';
 import { registerStack } from './commands/stack';
 
 export function buildProgram(): Command {
@@ -7,6 +8,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) });
   registerStack(program);
+  registerMigrate(program);
   return program;
 }
 

@@ -53,6 +53,8 @@ describe('SFTP to the local Ministry server', () => {
   it('refuses a client key the server does not know', async () => {
     const env = testEnv();
     const wrongKey = join(env.SFTP_PRIVATE_KEY_PATH, '..', 'ssh_host_ed25519_key');
-    await expect(connectPinnedSftp(settings({ privateKeyPath: wrongKey }))).rejects.toThrow(/authentication/i);
+    await expect(connectPinnedSftp(settings({ privateKeyPath: wrongKey }))).rejects.toThrow(
+      /authentication/i,
+    );
   });
 });

@@ -56,7 +56,9 @@ describe('kafkajs against the local Kafka broker', () => {
         includeSynonyms: false,
         resources: [{ type: 2, name: env.KAFKA_TAPS_TOPIC, configNames: ['retention.ms'] }],
       });
-      expect(resources[0]?.configEntries.find((c) => c.configName === 'retention.ms')?.configValue).toBe('-1');
+      expect(resources[0]?.configEntries.find((c) => c.configName === 'retention.ms')?.configValue).toBe(
+        '-1',
+      );
       const meta = await admin.fetchTopicMetadata({ topics: [env.KAFKA_TAPS_TOPIC] });
       expect(meta.topics[0]?.partitions.length).toBeGreaterThan(1);
     } finally {

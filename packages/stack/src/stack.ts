@@ -1,5 +1,6 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { writeStackEnv } from '@boarding/config/stack-env';
+import { defaultKeyFilePath, generateKeyFile } from '@boarding/encryption/keyring';
 import { kafka } from './kafka';
 import { ensurePackages } from './packages';
 import { postgres } from './postgres';
@@ -49,18 +50,31 @@ export async function stackUp(report: Reporter = () => undefined): Promise<UpRes
   );
   // Independent servers start side by side: the JVM's start-up hides behind initdb.
   const servers = await Promise.all(SERVERS.map((s) => s.up(ctx)));
+  const keyCreated = ensureDevKeyFile(ctx);
   const envFile = writeEnv(ctx);
   return {
     servers,
     installed,
     envFile,
-    changed: installed.length > 0 || servers.some((s) => s.action === 'started'),
+    changed: keyCreated || installed.length > 0 || servers.some((s) => s.action === 'started'),
     ms: Date.now() - started,
   };
 }
 
+/**
+ * The development keyring for TC/HES encryption (`.local/keys/pii.json`, 0600), made once.
+ * Production keys come from the environment or a key file outside the repository.
+ */
+function ensureDevKeyFile(ctx: StackContext): boolean {
+  const path = defaultKeyFilePath(ctx.settings.root);
+  if (existsSync(path)) return false;
+  const { keyId } = generateKeyFile(path);
+  ctx.report('keys', `generated development PII keyring ${path} (active key ${keyId})`);
+  return true;
+}
+
 function writeEnv(ctx: StackContext): string {
-  const values: Record<string, string> = {};
+  const values: Record<string, string> = { PII_KEY_FILE: defaultKeyFilePath(ctx.settings.root) };
   for (const s of SERVERS) Object.assign(values, s.env(ctx));
   writeStackEnv(values);
   return `${ctx.settings.local}/stack.env`;

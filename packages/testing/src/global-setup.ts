@@ -8,6 +8,8 @@ export = async function globalSetup(): Promise<void> {
   const status = await stackStatus();
   if (status.every((s) => s.healthy)) return;
   process.stderr.write('\nintegration tests: bringing the local stack up (boarding stack up)…\n');
-  const result = await stackUp((server, message) => process.stderr.write(`  ${server.padEnd(8)} ${message}\n`));
+  const result = await stackUp((server, message) =>
+    process.stderr.write(`  ${server.padEnd(8)} ${message}\n`),
+  );
   process.stderr.write(`stack up in ${(result.ms / 1000).toFixed(1)}s\n`);
 };

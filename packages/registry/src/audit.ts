@@ -1,0 +1,38 @@
+import { registryAudit } from '@boarding/db/schema';
+import type { RegistryContext, Tx } from './context';
+
+export type AuditAction =
+  | 'MATCH_CARD'
+  | 'END_MATCH'
+  | 'CHANGE_HES_CODE'
+  | 'REPLACE_CARD'
+  | 'UNMATCH_CARD'
+  | 'CORRECT_MATCH'
+  | 'READ_CLEAR'
+  | 'IMPORT';
+
+/**
+ * One audit row, in the caller's transaction: the change and its record commit together or not
+ * at all. `detail` must hold masked values only (contracts/mask).
+ */
+export async function writeAudit(
+  tx: Tx,
+  ctx: RegistryContext,
+  entry: {
+    action: AuditAction;
+    cardNo?: string;
+    personId?: number;
+    matchId?: number;
+    detail?: Record<string, unknown>;
+  },
+): Promise<void> {
+  await tx.insert(registryAudit).values({
+    actor: ctx.actor.id,
+    channel: ctx.actor.channel,
+    action: entry.action,
+    cardNo: entry.cardNo ?? null,
+    personId: entry.personId ?? null,
+    matchId: entry.matchId ?? null,
+    detail: entry.detail ?? {},
+  });
+}

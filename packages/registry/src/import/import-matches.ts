@@ -1,0 +1,184 @@
+import { basename } from 'node:path';
+import { maskCardNo } from '@boarding/contracts/mask';
+import {
+  applyImportStaging,
+  copyIntoImportStaging,
+  createImportStaging,
+  discardStagedLines,
+  findImportConflicts,
+  type ImportApplyResult,
+  type ImportConflict,
+} from '@boarding/db/bulk/match-import';
+import type { Pool, PoolClient } from 'pg';
+import { z } from 'zod';
+import type { RegistryContext } from '../context';
+import { mapConstraintError } from '../errors';
+import { parseInput } from '../input';
+import { type ReadProgress, readImportFile } from './read-import-file';
+import { type Reject, RejectLog } from './reject-log';
+
+export const ImportMatchesInput = z.object({
+  path: z.string().min(1),
+  /** Apply the valid rows and write the rejects to `rejectsPath`, instead of aborting. */
+  skipInvalid: z.boolean().default(false),
+  rejectsPath: z.string().min(1).optional(),
+});
+export type ImportMatchesInput = z.input<typeof ImportMatchesInput>;
+
+export type ImportPhase = 'reading' | 'checking' | 'applying';
+export type ImportProgress = ReadProgress & { phase: ImportPhase };
+
+export type ImportReport = {
+  file: string;
+  sha256: string;
+  rows: number;
+  /** APPLIED: committed; UNCHANGED: every valid row was already there; REJECTED: nothing applied. */
+  outcome: 'APPLIED' | 'UNCHANGED' | 'REJECTED';
+  invalid: number;
+  invalidByReason: Record<string, number>;
+  /** Rejected lines in line order (the first 1000; all of them are in the rejects file). */
+  rejects: Reject[];
+  rejectsFile: string | null;
+  applied: ImportApplyResult | null;
+  importRunId: number;
+  ms: number;
+};
+
+function describeConflict(c: ImportConflict, cardOf: Map<number, string>): Reject {
+  const who = c.scope === 'person' ? 'the same person' : 'the same card';
+  const card = cardOf.get(c.line);
+  const detail =
+    c.reason === 'OVERLAP_IN_FILE'
+      ? `overlaps line ${c.otherLine ?? '?'} for ${who}`
+      : c.reason === 'OVERLAP_EXISTING'
+        ? `overlaps live match ${c.matchId} of ${who} in the registry`
+        : `card ${card ? maskCardNo(card) : ''} has another kind in the file or the registry`;
+  return { line: c.line, reason: c.reason, detail };
+}
+
+/**
+ * `boarding registry import FILE.csv` (SPEC §3): stream, validate, seal, stage with COPY, check
+ * overlaps inside the file and against the registry, then apply the valid rows in ONE
+ * transaction, or nothing. Re-importing the same file changes nothing and says so.
+ */
+export async function importMatches({
+  ctx,
+  pool,
+  input,
+  onProgress = () => undefined,
+}: {
+  ctx: RegistryContext;
+  pool: Pool;
+  input: ImportMatchesInput;
+  onProgress?: (p: ImportProgress) => void;
+}): Promise<ImportReport> {
+  const data = parseInput(ImportMatchesInput, input);
+  const started = Date.now();
+  const rejects = new RejectLog(
+    data.skipInvalid ? (data.rejectsPath ?? `${data.path}.rejects.csv`) : data.rejectsPath,
+  );
+  const reader = readImportFile(data.path, ctx.keyring, rejects, (p) =>
+    onProgress({ ...p, phase: 'reading' }),
+  );
+  const client = await pool.connect();
+  let applied: ImportApplyResult | null = null;
+  let outcome: ImportReport['outcome'] = 'REJECTED';
+  let runId = 0;
+  try {
+    await client.query('begin');
+    try {
+      await createImportStaging(client);
+      await copyIntoImportStaging(client, reader.batches);
+      const { rows } = reader.summary();
+      if (rejects.total === 0 || data.skipInvalid) {
+        onProgress({ phase: 'checking', bytesRead: 1, totalBytes: 1, rows });
+        const conflicts = await findImportConflicts(client);
+        if (conflicts.length > 0) {
+          const cards = await client.query<{ line: number; card_no: string }>(
+            'select line, card_no from import_staging where line = any($1::int[])',
+            [conflicts.map((c) => c.line)],
+          );
+          const cardOf = new Map(cards.rows.map((r) => [r.line, r.card_no]));
+          const seen = new Set<number>();
+          for (const c of conflicts) {
+            if (seen.has(c.line)) continue;
+            seen.add(c.line);
+            rejects.add(describeConflict(c, cardOf));
+          }
+          if (data.skipInvalid) await discardStagedLines(client, [...seen]);
+        }
+      }
+      if (rejects.total > 0 && !data.skipInvalid) {
+        await client.query('rollback');
+      } else {
+        onProgress({ phase: 'applying', bytesRead: 1, totalBytes: 1, rows });
+        applied = await applyImportStaging(client, { actor: ctx.actor.id, channel: ctx.actor.channel });
+        outcome = applied.inserted + applied.closed === 0 ? 'UNCHANGED' : 'APPLIED';
+        runId = await recordRun(client, ctx, data.path, reader.summary(), rejects, outcome, applied);
+        await client.query('commit');
+      }
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw mapConstraintError(err);
+    }
+    if (outcome === 'REJECTED') {
+      runId = await recordRun(client, ctx, data.path, reader.summary(), rejects, outcome, null);
+    }
+  } finally {
+    client.release();
+    await rejects.close();
+  }
+  const summary = reader.summary();
+  return {
+    file: data.path,
+    sha256: summary.sha256,
+    rows: summary.rows,
+    outcome,
+    invalid: rejects.total,
+    invalidByReason: rejects.byReason,
+    rejects: rejects.sorted(),
+    rejectsFile: rejects.path ?? null,
+    applied,
+    importRunId: runId,
+    ms: Date.now() - started,
+  };
+}
+
+async function recordRun(
+  client: PoolClient,
+  ctx: RegistryContext,
+  path: string,
+  summary: { rows: number; sha256: string },
+  rejects: RejectLog,
+  outcome: ImportReport['outcome'],
+  applied: ImportApplyResult | null,
+): Promise<number> {
+  const { rows } = await client.query<{ id: number }>(
+    `insert into import_runs (finished_at, file_name, file_sha256, actor, outcome, rows_read, rows_invalid,
+                              matches_inserted, matches_closed, matches_unchanged, summary)
+     values (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id`,
+    [
+      basename(path),
+      summary.sha256,
+      ctx.actor.id,
+      outcome,
+      summary.rows,
+      rejects.total,
+      applied?.inserted ?? 0,
+      applied?.closed ?? 0,
+      applied?.unchanged ?? 0,
+      JSON.stringify({
+        invalidByReason: rejects.byReason,
+        persons: applied?.persons ?? 0,
+        cards: applied?.cards ?? 0,
+      }),
+    ],
+  );
+  const id = Number(rows[0]?.id);
+  // One audit row per import run (the run row holds the counts; matches carry channel IMPORT).
+  await client.query(
+    `insert into registry_audit (actor, channel, action, detail) values ($1, $2, 'IMPORT', $3)`,
+    [ctx.actor.id, ctx.actor.channel, JSON.stringify({ importRunId: id, outcome, file: basename(path) })],
+  );
+  return id;
+}

@@ -1,0 +1,36 @@
+import { CardNo } from '@boarding/contracts/card-no';
+import { z } from 'zod';
+import { writeAudit } from '../audit';
+import { inTransaction, type RegistryContext } from '../context';
+import { RegistryError } from '../errors';
+import { parseInput } from '../input';
+import { cardMatchAt, endMatch, findCard } from '../match-store';
+
+export const UnmatchCardInput = z.object({ cardNo: CardNo, at: z.coerce.date().optional() });
+export type UnmatchCardInput = z.input<typeof UnmatchCardInput>;
+
+/** End the card's current match at `at`; its taps from then on are unmatched. */
+export async function unmatchCard({
+  ctx,
+  input,
+}: {
+  ctx: RegistryContext;
+  input: UnmatchCardInput;
+}): Promise<{ endedMatchId: number }> {
+  const data = parseInput(UnmatchCardInput, input);
+  const at = data.at ?? ctx.now?.() ?? new Date();
+  return inTransaction(ctx, async (tx) => {
+    const card = await findCard(tx, data.cardNo);
+    const current = card && (await cardMatchAt(tx, card.id, at));
+    if (!current) throw new RegistryError('NO_CURRENT_MATCH', 'the card has no match at that time');
+    await endMatch(tx, current, at);
+    await writeAudit(tx, ctx, {
+      action: 'UNMATCH_CARD',
+      cardNo: data.cardNo,
+      personId: current.personId,
+      matchId: current.id,
+      detail: { to: at.toISOString() },
+    });
+    return { endedMatchId: current.id };
+  });
+}

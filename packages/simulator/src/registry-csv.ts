@@ -1,0 +1,60 @@
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { syntheticCardNo, syntheticHes, syntheticTc } from './identities';
+import { Random } from './random';
+
+export type RegistryCsvOptions = {
+  /** Number of cards (each with one person). */
+  cards: number;
+  seed: number;
+  /** Share of cards that changed HES code once (two rows of history). */
+  hesChangeShare?: number;
+  /** Share of personal (photo) cards; the rest are anonymous "hamiline" cards. */
+  personalShare?: number;
+  /** Matches start in the 30 days before this instant. */
+  until?: Date;
+};
+
+export const REGISTRY_CSV_HEADER = 'card_no,tc_kimlik_no,hes_code,card_kind,valid_from,valid_to';
+
+/**
+ * Lines of a registry import file (SPEC §3), without the header: one person per card, some
+ * cards with a closed match and a newer one (a HES change). Deterministic for a seed.
+ */
+export function* registryCsvLines(options: RegistryCsvOptions): Generator<string> {
+  const random = new Random(options.seed);
+  const until = (options.until ?? new Date('2020-11-20T00:00:00+03:00')).getTime();
+  const day = 86_400_000;
+  for (let i = 0; i < options.cards; i++) {
+    const card = syntheticCardNo(i);
+    const tc = syntheticTc(i);
+    const kind = random.chance(options.personalShare ?? 0.6) ? 'PERSONAL' : 'ANONYMOUS';
+    const from = until - random.int(1, 30 * day);
+    if (random.chance(options.hesChangeShare ?? 0.05)) {
+      const change = from + random.int(1, until - from);
+      yield `${card},${tc},${syntheticHes(random)},${kind},${iso(from)},${iso(change)}`;
+      yield `${card},${tc},${syntheticHes(random)},${kind},${iso(change)},`;
+    } else {
+      yield `${card},${tc},${syntheticHes(random)},${kind},${iso(from)},`;
+    }
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export async function writeRegistryCsv(path: string, options: RegistryCsvOptions): Promise<number> {
+  const out = createWriteStream(path);
+  let lines = 0;
+  let chunk = `${REGISTRY_CSV_HEADER}\n`;
+  for (const line of registryCsvLines(options)) {
+    chunk += `${line}\n`;
+    lines++;
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      chunk = '';
+    }
+  }
+  out.end(chunk);
+  await finished(out);
+  return lines;
+}
