@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerMigrate } from './commands/migrate';
+import { registerRegistry } from './commands/registry';
 import { registerStack } from './commands/stack';
 
 export function buildProgram(): Command {
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (str, write) => write(str) });
   registerStack(program);
   registerMigrate(program);
+  registerRegistry(program);
   return program;
 }
 

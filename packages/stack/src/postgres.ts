@@ -148,7 +148,9 @@ export const postgres: StackServer = {
     await su.connect();
     try {
       const role = await su.query('select 1 from pg_roles where rolname = $1', [APP_ROLE]);
-      if (role.rowCount === 0) await su.query(`create role ${APP_ROLE} login`);
+      // CREATEDB on the local stack only: integration tests make a throw-away database each.
+      if (role.rowCount === 0) await su.query(`create role ${APP_ROLE} login createdb`);
+      else await su.query(`alter role ${APP_ROLE} createdb`);
       await su.query(`alter role ${APP_ROLE} password '${ctx.secrets.pgPassword.replaceAll("'", "''")}'`);
       const db = await su.query('select 1 from pg_database where datname = $1', [APP_DB]);
       if (db.rowCount === 0) await su.query(`create database ${APP_DB} owner ${APP_ROLE}`);
