@@ -179,6 +179,12 @@ export type KeyringInput = {
   indexKey: Uint8Array;
 };
 
+export type KeyringWorkerData = {
+  activeKeyId: string;
+  dataKeys: Record<string, KeyObject>;
+  indexKey: KeyObject;
+};
+
 /**
  * The data keys by kid, the active kid for new writes, and the blind-index key. Keys are held as
  * `KeyObject`s in private fields: built once, reused for every value, and left out of
@@ -249,6 +255,31 @@ export class Keyring {
   /** For `blind-index` only. */
   indexKey(): KeyObject {
     return this.#indexKey;
+  }
+
+  /**
+   * The keys for a worker thread (bulk import sealing). KeyObjects travel by structured clone
+   * (workerData / postMessage), never as strings or base64 on the way.
+   */
+  toWorkerData(): KeyringWorkerData {
+    return {
+      activeKeyId: this.activeKeyId,
+      dataKeys: Object.fromEntries(this.#dataKeys),
+      indexKey: this.#indexKey,
+    };
+  }
+
+  static fromWorkerData(data: KeyringWorkerData): Keyring {
+    const dataKeys = Object.fromEntries(
+      Object.entries(data.dataKeys).map(([kid, key]) => [kid, key.export()]),
+    );
+    const indexKey = data.indexKey.export();
+    try {
+      return new Keyring({ activeKeyId: data.activeKeyId, dataKeys, indexKey });
+    } finally {
+      for (const key of Object.values(dataKeys)) key.fill(0);
+      indexKey.fill(0);
+    }
   }
 
   toJSON(): { activeKeyId: string; keyIds: string[] } {

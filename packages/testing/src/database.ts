@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Db, createDb } from '@boarding/db/client';
+import { createDb, type Db } from '@boarding/db/client';
 import { runMigrations } from '@boarding/db/migrate';
 import { Client, type Pool } from 'pg';
 import { testEnv } from './env';

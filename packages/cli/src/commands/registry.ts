@@ -2,8 +2,8 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { createDb } from '@boarding/db/client';
 import { loadKeyring } from '@boarding/encryption/keyring';
-import { formatReject } from '@boarding/registry/import/reject-log';
 import { type ImportReport, importMatches } from '@boarding/registry/import/import-matches';
+import { formatReject } from '@boarding/registry/import/reject-log';
 import type { Command } from 'commander';
 import { emit, type GlobalOptions } from '../output';
 import { createProgressBar } from '../progress';
@@ -20,7 +20,9 @@ function human(r: ImportReport): string {
       `${r.file}: REJECTED, nothing applied (${r.invalid} invalid of ${r.rows} rows; the file is applied in one transaction or not at all)`,
     );
   } else if (r.outcome === 'UNCHANGED') {
-    lines.push(`${r.file}: UNCHANGED, nothing to apply: all ${r.applied?.unchanged ?? 0} valid rows are already in the registry (${secs}s)`);
+    lines.push(
+      `${r.file}: UNCHANGED, nothing to apply: all ${r.applied?.unchanged ?? 0} valid rows are already in the registry (${secs}s)`,
+    );
   } else {
     const a = r.applied;
     lines.push(`${r.file}: APPLIED in one transaction (${secs}s)`);
@@ -38,7 +40,10 @@ function human(r: ImportReport): string {
       .join(', ');
     lines.push(`invalid rows by reason: ${by}`);
     if (r.rejectsFile) lines.push(`every rejected line: ${r.rejectsFile}`);
-    if (r.outcome === 'REJECTED') lines.push('fix the file, or use --skip-invalid to apply the valid rows and write the rejects to a file');
+    if (r.outcome === 'REJECTED')
+      lines.push(
+        'fix the file, or use --skip-invalid to apply the valid rows and write the rejects to a file',
+      );
   }
   return lines.join('\n');
 }
@@ -48,10 +53,15 @@ export function registerRegistry(program: Command): void {
 
   registry
     .command('import')
-    .description('bulk import matches from a CSV file (header card_no,tc_kimlik_no,hes_code,card_kind,valid_from,valid_to)')
+    .description(
+      'bulk import matches from a CSV file (header card_no,tc_kimlik_no,hes_code,card_kind,valid_from,valid_to)',
+    )
     .argument('<file>', 'the CSV file')
     .option('--skip-invalid', 'apply the valid rows; write invalid and overlapping rows to the rejects file')
-    .option('--rejects <file>', 'where to write rejected lines (default with --skip-invalid: FILE.rejects.csv)')
+    .option(
+      '--rejects <file>',
+      'where to write rejected lines (default with --skip-invalid: FILE.rejects.csv)',
+    )
     .option('--actor <name>', 'who runs the import, for the audit trail (default: the OS user)')
     .option('--json', 'print the report as JSON')
     .action(async (file: string, options: ImportOptions) => {
@@ -63,7 +73,11 @@ export function registerRegistry(program: Command): void {
         const report = await importMatches({
           ctx: { db, keyring, actor: { id: options.actor ?? userInfo().username, channel: 'IMPORT' } },
           pool,
-          input: { path: resolve(file), skipInvalid: options.skipInvalid ?? false, rejectsPath: options.rejects },
+          input: {
+            path: resolve(file),
+            skipInvalid: options.skipInvalid ?? false,
+            rejectsPath: options.rejects,
+          },
           onProgress: (p) => {
             if (!barStarted) {
               bar.start(p.totalBytes, 0, { phase: p.phase, rows: 0 });

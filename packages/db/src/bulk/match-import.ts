@@ -60,31 +60,23 @@ export async function createImportStaging(client: PoolClient): Promise<void> {
 const hex = (b: Buffer) => `\\\\x${b.toString('hex')}`;
 
 /** COPY text format line; every value is from a closed alphabet, so nothing needs escaping. */
-function copyLine(r: StagedMatch): string {
+export function formatStagedMatch(r: StagedMatch): string {
   const to = r.validTo ? r.validTo.toISOString() : '\\N';
   return `${r.line}\t${r.cardNo}\t${r.cardKind}\t${hex(r.tcIndex)}\t${hex(r.tcEnc)}\t${hex(r.hesIndex)}\t${hex(r.hesEnc)}\t${r.validFrom.toISOString()}\t${to}\n`;
 }
 
-/** Stream sealed rows into the staging table; batches lines into chunks to keep COPY fast. */
+/** Stream COPY text (lines from formatStagedMatch, in chunks) into the staging table. */
 export async function copyIntoImportStaging(
   client: PoolClient,
-  rows: AsyncIterable<StagedMatch[]>,
-): Promise<number> {
-  let count = 0;
-  async function* chunks() {
-    for await (const batch of rows) {
-      count += batch.length;
-      yield batch.map(copyLine).join('');
-    }
-  }
+  chunks: AsyncIterable<string>,
+): Promise<void> {
   const sink = client.query(
     copyFrom(
       'copy import_staging (line, card_no, card_kind, tc_index, tc_enc, hes_index, hes_enc, valid_from, valid_to) from stdin',
     ),
   );
-  await pipeline(Readable.from(chunks()), sink);
+  await pipeline(Readable.from(chunks), sink);
   await client.query('analyze import_staging');
-  return count;
 }
 
 /**

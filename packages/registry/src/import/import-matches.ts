@@ -88,7 +88,7 @@ export async function importMatches({
     await client.query('begin');
     try {
       await createImportStaging(client);
-      await copyIntoImportStaging(client, reader.batches);
+      await copyIntoImportStaging(client, reader.chunks);
       const { rows } = reader.summary();
       if (rejects.total === 0 || data.skipInvalid) {
         onProgress({ phase: 'checking', bytesRead: 1, totalBytes: 1, rows });
