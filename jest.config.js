@@ -1,19 +1,25 @@
 // Two projects: unit tests need no services; integration tests run against the real local
 // stack (PostgreSQL, Redis, Kafka, SFTP), brought up by the global setup when it is not running.
 const transform = {
-  '^.+\\.ts$': [
+  '^.+\\.(ts|js)$': [
     '@swc/jest',
     { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
   ],
 };
 const roots = ['<rootDir>/packages', '<rootDir>/services'];
+// ESM-only dependencies jest's CommonJS runtime cannot load as they are (fastify's
+// light-my-request → cookie 2): compiled to CommonJS by swc like our own sources.
+const transformIgnorePatterns = ['/node_modules/(?!(cookie)/)'];
 
 module.exports = {
+  // Integration tests wait on real servers; per-project testTimeout is not honoured by jest.
+  testTimeout: 120000,
   projects: [
     {
       displayName: 'unit',
       roots,
       transform,
+      transformIgnorePatterns,
       testEnvironment: 'node',
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$'],
@@ -22,10 +28,10 @@ module.exports = {
       displayName: 'integration',
       roots,
       transform,
+      transformIgnorePatterns,
       testEnvironment: 'node',
       testMatch: ['**/*.int.test.ts'],
       globalSetup: '<rootDir>/packages/testing/src/global-setup.ts',
-      testTimeout: 120000,
     },
   ],
 };

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { registerIngest } from './commands/ingest';
 import { registerMigrate } from './commands/migrate';
 import { registerRegistry } from './commands/registry';
+import { registerServe } from './commands/serve';
 import { registerStack } from './commands/stack';
 
 export function buildProgram(): Command {
@@ -11,6 +13,8 @@ export function buildProgram(): Command {
   registerStack(program);
   registerMigrate(program);
   registerRegistry(program);
+  registerIngest(program);
+  registerServe(program);
   return program;
 }
 

@@ -13,7 +13,8 @@ describe('reason codes', () => {
 
   it('are recognised by isReasonCode and the ReasonCode schema, and nothing else is', () => {
     expect(isReasonCode('TC_CHECKSUM')).toBe(true);
-    expect(isReasonCode('SEQ_CONFLICT')).toBe(false);
+    expect(isReasonCode('SEQ_CONFLICT')).toBe(true);
+    expect(isReasonCode('NOT_A_REASON')).toBe(false);
     expect(isReasonCode(1)).toBe(false);
     expect(ReasonCode.safeParse('HES_INVALID').success).toBe(true);
     expect(ReasonCode.safeParse('hes_invalid').success).toBe(false);

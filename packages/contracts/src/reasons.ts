@@ -22,6 +22,9 @@ export const REASON_CODES = [
   'RANGE_EMPTY',
   'REJECT_REASON_MISMATCH',
   'NO_VEHICLE_OR_STOP',
+  'SEQ_CONFLICT',
+  'CLOCK_DRIFT_FUTURE',
+  'TAP_TOO_OLD',
 ] as const;
 
 export const ReasonCode = z.enum(REASON_CODES);
@@ -49,6 +52,10 @@ export const REASON_DESCRIPTIONS: Readonly<Record<ReasonCode, string>> = {
   RANGE_EMPTY: 'valid_to is not after valid_from',
   REJECT_REASON_MISMATCH: 'rejectReason is set on an ACCEPTED tap or missing on a REJECTED one',
   NO_VEHICLE_OR_STOP: 'a tap has neither vehicleId nor stopCode',
+  SEQ_CONFLICT:
+    '(validatorId, seq) already stored with another card or instant: a reset counter; the first kept',
+  CLOCK_DRIFT_FUTURE: 'tappedAt is more than 10 minutes after the Kafka message timestamp',
+  TAP_TOO_OLD: 'tappedAt is more than MAX_TAP_AGE_DAYS (default 7) before the Kafka message timestamp',
 };
 
 export function isReasonCode(value: unknown): value is ReasonCode {

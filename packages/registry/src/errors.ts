@@ -45,12 +45,17 @@ function pgError(err: unknown): { code?: string; constraint?: string } | undefin
 export function mapConstraintError(err: unknown): unknown {
   const pg = pgError(err);
   if (pg?.code !== PG_EXCLUSION_VIOLATION) return err;
+  return matchOverlapError(pg.constraint);
+}
+
+/** MATCH_OVERLAP as the exclusion constraint named would report it. */
+export function matchOverlapError(constraint: string | undefined): RegistryError {
   const what =
-    pg.constraint === 'matches_one_per_person'
+    constraint === 'matches_one_per_person'
       ? 'the person already has a card matched over that time'
       : 'the card already has a match over that time';
   // Retryable: the competing change is committed now, so reading again shows the new state.
-  return new RegistryError('MATCH_OVERLAP', `conflicting match: ${what} (${pg.constraint})`, true, {
-    constraint: pg.constraint,
+  return new RegistryError('MATCH_OVERLAP', `conflicting match: ${what} (${constraint})`, true, {
+    constraint,
   });
 }

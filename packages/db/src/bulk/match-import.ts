@@ -89,6 +89,8 @@ export async function copyIntoImportStaging(
  * the same card is history, not an overlap.
  */
 export async function findImportConflicts(client: PoolClient): Promise<ImportConflict[]> {
+  // Run again after discarding lines (--skip-invalid), so the working tables are rebuilt.
+  await client.query('drop table if exists import_known, import_person');
   await client.query(`
     create temp table import_person on commit drop as
       select distinct s.tc_index, p.id as person_id

@@ -92,8 +92,13 @@ export async function importMatches({
       const { rows } = reader.summary();
       if (rejects.total === 0 || data.skipInvalid) {
         onProgress({ phase: 'checking', bytesRead: 1, totalBytes: 1, rows });
-        const conflicts = await findImportConflicts(client);
-        if (conflicts.length > 0) {
+        // With skipInvalid, check again after dropping lines until nothing conflicts: a dropped
+        // line may be one another line relied on (it closed the registry match that the other
+        // continues), and applying the other anyway would trip the exclusion constraint and
+        // abort the whole run instead of rejecting that line too.
+        for (;;) {
+          const conflicts = await findImportConflicts(client);
+          if (conflicts.length === 0) break;
           const cards = await client.query<{ line: number; card_no: string }>(
             'select line, card_no from import_staging where line = any($1::int[])',
             [conflicts.map((c) => c.line)],
@@ -105,7 +110,8 @@ export async function importMatches({
             seen.add(c.line);
             rejects.add(describeConflict(c, cardOf));
           }
-          if (data.skipInvalid) await discardStagedLines(client, [...seen]);
+          if (!data.skipInvalid) break;
+          await discardStagedLines(client, [...seen]);
         }
       }
       if (rejects.total > 0 && !data.skipInvalid) {

@@ -5,7 +5,7 @@ import { TcKimlikNo } from '@boarding/contracts/tc-kimlik';
 import { z } from 'zod';
 import { writeAudit } from '../audit';
 import { inTransaction, type RegistryContext } from '../context';
-import { RegistryError } from '../errors';
+import { matchOverlapError, RegistryError } from '../errors';
 import { parseInput } from '../input';
 import { cardMatchAt, endMatch, ensureCard, ensurePerson, insertMatch, personMatchAt } from '../match-store';
 import { hesIndexOf } from '../pii';
@@ -57,6 +57,10 @@ export async function matchCard({
     }
     const onPerson = await personMatchAt(tx, personId, at);
     if (onPerson && onPerson.id !== onCard?.id) {
+      // Another card of the person's from this very instant (typically another channel's match
+      // committed a moment ago, the race this verb loses): there is no earlier instant to end it
+      // at, so the two overlap. Reported as the exclusion constraint would, not as EMPTY_RANGE.
+      if (onPerson.validFrom.getTime() >= at.getTime()) throw matchOverlapError('matches_one_per_person');
       await endMatch(tx, onPerson, at);
       ended.push(onPerson.id);
     }

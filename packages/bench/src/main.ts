@@ -1,0 +1,7 @@
+import { buildProgram, reportFailure } from './program';
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.exitCode = reportFailure(err);
+  });

@@ -1,0 +1,144 @@
+import { type StoreResult, storeTapBatch } from '@boarding/db/bulk/tap-store';
+import type { Logger } from '@boarding/logger/logger';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import { classifyBatch, type IngestMessage } from './classify';
+import type { IngestMetrics } from './metrics';
+
+export type IngestConsumerOptions = {
+  kafka: Kafka;
+  pool: Pool;
+  topic: string;
+  groupId: string;
+  logger: Logger;
+  metrics: IngestMetrics;
+  maxTapAgeDays: number;
+  /** Partitions processed at once by this process (each in its own transaction). */
+  concurrency: number;
+  /** Messages per database transaction; a fetched batch is cut into chunks of this size. */
+  chunkSize: number;
+  /** Called after each committed chunk (progress lines, tests). */
+  onChunk?: (result: StoreResult & { consumed: number }) => void;
+};
+
+export type IngestConsumer = { consumer: Consumer; start: () => Promise<void>; stop: () => Promise<void> };
+
+// SQLSTATE classes worth retrying in place: connection loss (08), a server shutting down or
+// restarting (57P01-57P03), serialization failure and deadlock (40001, 40P01).
+const TRANSIENT = /^(08|57P0[123]|40001|40P01|53300)/;
+
+function isTransient(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (typeof e.code === 'string' && TRANSIENT.test(e.code)) return true;
+  return /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|timeout exceeded when trying to connect/i.test(
+    e.message ?? '',
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The ingest consumer: kafkajs consumer group, eachBatch, ONE PostgreSQL transaction per chunk,
+ * and the chunk's offsets committed to Kafka only after that transaction committed. A crash
+ * between the two replays the chunk, which the idempotent store absorbs (at-least-once delivery
+ * + idempotent writes = effectively exactly once).
+ */
+export function createIngestConsumer(options: IngestConsumerOptions): IngestConsumer {
+  const { kafka, pool, topic, logger, metrics } = options;
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    // Validators upload hours late: a long session keeps a slow batch from costing a rebalance.
+    sessionTimeout: 45000,
+    heartbeatInterval: 3000,
+    maxBytesPerPartition: 4 << 20,
+    maxBytes: 32 << 20,
+  });
+  const classifyOptions = { topic, maxFutureMs: 10 * 60_000, maxAgeMs: options.maxTapAgeDays * 86_400_000 };
+
+  async function storeChunk(messages: IngestMessage[], heartbeat: () => Promise<void>): Promise<StoreResult> {
+    const classified = classifyBatch(messages, classifyOptions);
+    for (let attempt = 1; ; attempt++) {
+      const client = await pool.connect().catch((err: unknown) => err as Error);
+      if (client instanceof Error) {
+        if (!isTransient(client) || attempt >= 30) throw client;
+      } else {
+        try {
+          await client.query('begin');
+          const result = await storeTapBatch(client, { topic, ...classified });
+          await client.query('commit');
+          client.release();
+          return result;
+        } catch (err) {
+          await client.query('rollback').catch(() => undefined);
+          // A broken connection must not go back to the pool.
+          client.release(err as Error);
+          if (!isTransient(err) || attempt >= 30) throw err;
+          logger.warn(
+            { attempt, code: (err as { code?: string }).code },
+            'database error, retrying the batch',
+          );
+        }
+      }
+      metrics.retries.inc();
+      await heartbeat().catch(() => undefined);
+      await sleep(Math.min(5000, 100 * 2 ** attempt));
+    }
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary } = payload;
+    const all: IngestMessage[] = batch.messages.map((m) => ({
+      partition: batch.partition,
+      offset: Number(m.offset),
+      timestamp: Number(m.timestamp),
+      key: m.key,
+      value: m.value,
+    }));
+    for (let i = 0; i < all.length; i += options.chunkSize) {
+      // Stop between chunks on shutdown or rebalance: what was committed stays committed.
+      if (!isRunning() || isStale()) return;
+      const chunk = all.slice(i, i + options.chunkSize);
+      const last = chunk[chunk.length - 1];
+      if (!last) continue;
+      const timer = metrics.batchSeconds.startTimer();
+      const result = await storeChunk(chunk, heartbeat);
+      resolveOffset(String(last.offset));
+      // Committed only now, after PostgreSQL committed the chunk.
+      await commitOffsetsIfNecessary({
+        topics: [{ topic, partitions: [{ partition: batch.partition, offset: String(last.offset + 1) }] }],
+      });
+      timer();
+      metrics.consumed.inc(chunk.length);
+      metrics.stored.inc(result.stored);
+      metrics.matched.inc(result.matched);
+      metrics.duplicates.inc(result.duplicates);
+      metrics.alreadyStored.inc(result.alreadyStored);
+      metrics.heartbeats.inc(result.heartbeats);
+      for (const [reason, n] of Object.entries(result.deadLettered)) metrics.deadLettered.inc({ reason }, n);
+      options.onChunk?.({ ...result, consumed: chunk.length });
+      await heartbeat();
+    }
+  }
+
+  let running = false;
+  return {
+    consumer,
+    async start() {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      running = true;
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.concurrency,
+        eachBatch,
+      });
+    },
+    /** Stop intake, let the running chunk finish and commit, leave the group. Idempotent. */
+    async stop() {
+      if (!running) return;
+      running = false;
+      await consumer.disconnect();
+    },
+  };
+}

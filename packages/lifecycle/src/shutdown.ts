@@ -1,0 +1,57 @@
+import type { Logger } from '@boarding/logger/logger';
+
+type Part = { name: string; stop: () => Promise<void> };
+
+/**
+ * The one shutdown registry of a process. Parts register in start order and are stopped in
+ * reverse (stop intake → drain → commit → close connections), each once, on SIGTERM/SIGINT or
+ * an explicit call, within a deadline after which the process exits anyway.
+ */
+export class ShutdownRegistry {
+  readonly #parts: Part[] = [];
+  #stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly deadlineMs = 30000,
+  ) {}
+
+  register(name: string, stop: () => Promise<void>): void {
+    this.#parts.push({ name, stop });
+  }
+
+  /** Handle SIGTERM and SIGINT: stop everything, then exit 0 (or 1 if a part failed). */
+  listen(exit: (code: number) => void = (code) => process.exit(code)): void {
+    const onSignal = (signal: NodeJS.Signals) => {
+      this.logger.info({ signal }, 'shutting down');
+      const timer = setTimeout(() => {
+        this.logger.error({ deadlineMs: this.deadlineMs }, 'shutdown deadline passed, exiting');
+        exit(1);
+      }, this.deadlineMs);
+      timer.unref();
+      this.stop().then(
+        () => exit(0),
+        () => exit(1),
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      let failed = false;
+      for (const part of [...this.#parts].reverse()) {
+        try {
+          await part.stop();
+          this.logger.info({ part: part.name }, 'stopped');
+        } catch (err) {
+          failed = true;
+          this.logger.error({ part: part.name, err: (err as Error).message }, 'failed to stop');
+        }
+      }
+      if (failed) throw new Error('a part failed to stop');
+    })();
+    return this.#stopping;
+  }
+}

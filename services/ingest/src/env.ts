@@ -1,0 +1,16 @@
+import { DatabaseEnv, KafkaEnv } from '@boarding/config/env';
+import { z } from 'zod';
+
+export const IngestEnv = DatabaseEnv.extend(KafkaEnv.shape).extend({
+  // Consumer group: every ingest process of one deployment shares it and splits the partitions.
+  INGEST_GROUP_ID: z.string().min(1).default('boarding-ingest'),
+  // SPEC §2: a tap more than this many days before its Kafka timestamp is dead-lettered.
+  MAX_TAP_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  // Partitions one process works on at once, each batch in its own transaction.
+  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  // Messages per PostgreSQL transaction.
+  INGEST_CHUNK_SIZE: z.coerce.number().int().min(1).max(50000).default(5000),
+  // Port of /healthz, /readyz and /metrics.
+  INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(9101),
+});
+export type IngestEnv = z.infer<typeof IngestEnv>;
