@@ -1,8 +1,9 @@
 import type { Bench } from './harness';
 import { limitsBench } from './limits';
+import { registryBench } from './registry-bench';
 
 /** Every bench by name, in the order a run without names executes them (limits first: the bounds). */
-export const BENCHES: readonly Bench[] = [limitsBench];
+export const BENCHES: readonly Bench[] = [limitsBench, registryBench];
 
 export class UnknownBenchError extends Error {
   readonly code = 'BENCH_UNKNOWN';

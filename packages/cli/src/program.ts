@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
+import { registerDeadletters } from './commands/deadletters';
 import { registerIngest } from './commands/ingest';
 import { registerMigrate } from './commands/migrate';
 import { registerRegistry } from './commands/registry';
 import { registerServe } from './commands/serve';
+import { registerSimulate } from './commands/simulate';
 import { registerStack } from './commands/stack';
 
 export function buildProgram(): Command {
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
   registerRegistry(program);
   registerIngest(program);
   registerServe(program);
+  registerSimulate(program);
+  registerDeadletters(program);
   return program;
 }
 

@@ -21,14 +21,18 @@ CREATE TABLE "boardings" (
   CONSTRAINT "boardings_pkey" PRIMARY KEY ("service_day", "tapped_at", "validator_id", "seq")
 ) PARTITION BY RANGE ("service_day");
 --> statement-breakpoint
--- Create the partition of one day if it is missing. Two ingest processes may race: the
--- advisory lock makes the check-and-create atomic.
+-- Create the partition of one day if it is missing. Two ingest processes (or two partitions
+-- of one) may race: the advisory lock serialises them, and the loser, whose statement snapshot
+-- cannot yet see the winner's table, gets duplicate_table, which means "it exists": fine.
 CREATE FUNCTION ensure_boardings_partition(day date) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   part text := 'boardings_' || to_char(day, 'YYYYMMDD');
 BEGIN
   IF to_regclass(part) IS NOT NULL THEN RETURN; END IF;
   PERFORM pg_advisory_xact_lock(hashtext('boardings_partition'), (day - date '2000-01-01'));
-  IF to_regclass(part) IS NOT NULL THEN RETURN; END IF;
-  EXECUTE format('CREATE TABLE %I PARTITION OF boardings FOR VALUES FROM (%L) TO (%L)', part, day, day + 1);
+  BEGIN
+    EXECUTE format('CREATE TABLE %I PARTITION OF boardings FOR VALUES FROM (%L) TO (%L)', part, day, day + 1);
+  EXCEPTION WHEN duplicate_table OR unique_violation THEN
+    NULL;
+  END;
 END $$;

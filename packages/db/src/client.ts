@@ -12,5 +12,8 @@ export function createDb(options: { url?: string; pool?: PoolConfig } = {}): { d
   // An idle client's connection dropping (a PostgreSQL restart) must not crash the process;
   // the next query on a fresh connection reports the problem where it can be retried.
   pool.on('error', () => undefined);
+  // The same for a checked-out client: without a listener its 'error' event (the server
+  // terminating the connection mid-query) would crash the process instead of failing the query.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return { db: drizzle(pool, { schema }) as Db, pool };
 }

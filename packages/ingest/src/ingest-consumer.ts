@@ -17,11 +17,19 @@ export type IngestConsumerOptions = {
   concurrency: number;
   /** Messages per database transaction; a fetched batch is cut into chunks of this size. */
   chunkSize: number;
+  /** Kafka group session timeout: how long a crashed member holds its partitions. */
+  sessionTimeoutMs: number;
   /** Called after each committed chunk (progress lines, tests). */
   onChunk?: (result: StoreResult & { consumed: number }) => void;
 };
 
-export type IngestConsumer = { consumer: Consumer; start: () => Promise<void>; stop: () => Promise<void> };
+export type IngestConsumer = {
+  consumer: Consumer;
+  start: () => Promise<void>;
+  stop: () => Promise<void>;
+  /** Resolves with the error when the consumer crashed for good (kafkajs will not restart it). */
+  crashed: Promise<Error>;
+};
 
 // SQLSTATE classes worth retrying in place: connection loss (08), a server shutting down or
 // restarting (57P01-57P03), serialization failure and deadlock (40001, 40P01).
@@ -30,7 +38,7 @@ const TRANSIENT = /^(08|57P0[123]|40001|40P01|53300)/;
 function isTransient(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (typeof e.code === 'string' && TRANSIENT.test(e.code)) return true;
-  return /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|timeout exceeded when trying to connect/i.test(
+  return /ECONNREFUSED|ECONNRESET|EPIPE|Connection terminated|terminating connection|not queryable|the database system is (starting up|shutting down)|timeout exceeded when trying to connect/i.test(
     e.message ?? '',
   );
 }
@@ -47,9 +55,8 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
   const { kafka, pool, topic, logger, metrics } = options;
   const consumer = kafka.consumer({
     groupId: options.groupId,
-    // Validators upload hours late: a long session keeps a slow batch from costing a rebalance.
-    sessionTimeout: 45000,
-    heartbeatInterval: 3000,
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: Math.max(1000, Math.floor(options.sessionTimeoutMs / 10)),
     maxBytesPerPartition: 4 << 20,
     maxBytes: 32 << 20,
   });
@@ -58,10 +65,15 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
   async function storeChunk(messages: IngestMessage[], heartbeat: () => Promise<void>): Promise<StoreResult> {
     const classified = classifyBatch(messages, classifyOptions);
     for (let attempt = 1; ; attempt++) {
-      const client = await pool.connect().catch((err: unknown) => err as Error);
-      if (client instanceof Error) {
-        if (!isTransient(client) || attempt >= 30) throw client;
+      // Tagged, not instanceof Error: socket errors come from another realm under jest.
+      const connected = await pool.connect().then(
+        (client) => ({ client }),
+        (error: unknown) => ({ error }),
+      );
+      if ('error' in connected) {
+        if (!isTransient(connected.error) || attempt >= 30) throw connected.error;
       } else {
+        const { client } = connected;
         try {
           await client.query('begin');
           const result = await storeTapBatch(client, { topic, ...classified });
@@ -121,7 +133,21 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
   }
 
   let running = false;
+  let onCrash: (err: Error) => void = () => undefined;
+  const crashed = new Promise<Error>((resolve) => {
+    onCrash = resolve;
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) {
+      logger.warn({ err: payload.error.message }, 'consumer crashed, kafkajs restarts it');
+      return;
+    }
+    // Never hang silently: the caller exits non-zero and a supervisor restarts the process.
+    logger.error({ err: payload.error.message }, 'consumer crashed for good');
+    onCrash(payload.error);
+  });
   return {
+    crashed,
     consumer,
     async start() {
       await consumer.connect();

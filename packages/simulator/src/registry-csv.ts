@@ -1,7 +1,10 @@
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { syntheticCardNo, syntheticHes, syntheticTc } from './identities';
+import { istanbulIso } from './istanbul-time';
 import { Random } from './random';
+import type { RegistryRow } from './registry-model';
 
 export type RegistryCsvOptions = {
   /** Number of cards (each with one person). */
@@ -43,18 +46,44 @@ export function* registryCsvLines(options: RegistryCsvOptions): Generator<string
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export async function writeRegistryCsv(path: string, options: RegistryCsvOptions): Promise<number> {
+  return writeCsvLines(path, registryCsvLines(options));
+}
+
+/** One import line of a simulated day's registry row; instants in Istanbul time, +03:00. */
+export function registryRowLine(row: RegistryRow): string {
+  const to = row.validTo === null ? '' : istanbulIso(row.validTo);
+  return `${row.cardNo},${row.tcKimlikNo},${row.hesCode},${row.cardKind},${istanbulIso(row.validFrom)},${to}`;
+}
+
+/** Writes a simulated day's registry (`DayPlan.registryRows()`) as an import file; returns the rows. */
+export async function writeRegistryRowsCsv(path: string, rows: Iterable<RegistryRow>): Promise<number> {
+  return writeCsvLines(path, mapLines(rows, registryRowLine));
+}
+
+function* mapLines<T>(items: Iterable<T>, line: (item: T) => string): Generator<string> {
+  for (const item of items) yield line(item);
+}
+
+/** Header then lines, LF-terminated, written in 1 MiB chunks with back-pressure. */
+async function writeCsvLines(path: string, lines: Iterable<string>): Promise<number> {
   const out = createWriteStream(path);
-  let lines = 0;
+  let count = 0;
   let chunk = `${REGISTRY_CSV_HEADER}\n`;
-  for (const line of registryCsvLines(options)) {
-    chunk += `${line}\n`;
-    lines++;
-    if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-      chunk = '';
+  try {
+    for (const line of lines) {
+      chunk += `${line}\n`;
+      count++;
+      if (chunk.length > 1 << 20) {
+        // once() rejects on 'error', so a full disk fails the write instead of hanging it.
+        if (!out.write(chunk)) await once(out, 'drain');
+        chunk = '';
+      }
     }
+    out.end(chunk);
+    await finished(out);
+  } catch (err) {
+    out.destroy();
+    throw err;
   }
-  out.end(chunk);
-  await finished(out);
-  return lines;
+  return count;
 }

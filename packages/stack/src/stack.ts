@@ -90,3 +90,17 @@ export async function stackStatus(): Promise<ServerStatus[]> {
   const ctx = context(() => undefined);
   return Promise.all(SERVERS.map((s) => s.status(ctx)));
 }
+
+/** Stop one server of the stack (tests of outages: PostgreSQL restart, SFTP down). */
+export async function stopServer(name: string): Promise<DownOutcome> {
+  const server = SERVERS.find((s) => s.name === name);
+  if (!server) throw new Error(`unknown server ${name}`);
+  return server.down(context(() => undefined));
+}
+
+/** Start one server of the stack again and wait until it answers. */
+export async function startServer(name: string): Promise<UpOutcome> {
+  const server = SERVERS.find((s) => s.name === name);
+  if (!server) throw new Error(`unknown server ${name}`);
+  return server.up(context(() => undefined));
+}

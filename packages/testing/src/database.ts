@@ -34,7 +34,17 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
       const c = new Client({ connectionString: base.toString() });
       await c.connect();
       try {
-        await c.query(`drop database if exists ${name} with (force)`);
+        // Without FORCE: that needs pg_signal_backend, and the only other session left is an
+        // autovacuum worker (after a bulk load), which finishes on its own.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await c.query(`drop database if exists ${name}`);
+            return;
+          } catch (err) {
+            if ((err as { code?: string }).code !== '55006' || attempt >= 60) throw err;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
       } finally {
         await c.end();
       }

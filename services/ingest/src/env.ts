@@ -10,6 +10,9 @@ export const IngestEnv = DatabaseEnv.extend(KafkaEnv.shape).extend({
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   // Messages per PostgreSQL transaction.
   INGEST_CHUNK_SIZE: z.coerce.number().int().min(1).max(50000).default(5000),
+  // How long the group waits for a silent member before giving its partitions to others: after a
+  // crash (kill -9) its partitions stand still this long. Broker minimum is 6000.
+  INGEST_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300000).default(30000),
   // Port of /healthz, /readyz and /metrics.
   INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(9101),
 });

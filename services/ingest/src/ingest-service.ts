@@ -34,6 +34,7 @@ export function createIngestService(
     maxTapAgeDays: env.MAX_TAP_AGE_DAYS,
     concurrency: env.INGEST_CONCURRENCY,
     chunkSize: env.INGEST_CHUNK_SIZE,
+    sessionTimeoutMs: env.INGEST_SESSION_TIMEOUT_MS,
     onChunk: hooks.onChunk,
   });
   const ops = createOpsServer({
@@ -49,6 +50,7 @@ export function createIngestService(
   return {
     metrics,
     admin,
+    crashed: ingest.crashed,
     lag: () => groupLag(admin, env.INGEST_GROUP_ID, env.KAFKA_TAPS_TOPIC),
     async start(options: { http: boolean }) {
       await admin.connect();

@@ -11,5 +11,11 @@ export async function main(overrides: { port?: number } = {}): Promise<void> {
   const logger = createLogger('ingest');
   const shutdown = new ShutdownRegistry(logger);
   shutdown.listen();
-  await createIngestService(env, logger, shutdown).start({ http: true });
+  const service = createIngestService(env, logger, shutdown);
+  await service.start({ http: true });
+  // A consumer that crashed for good must not leave a live-looking process behind.
+  void service.crashed.then(async () => {
+    await shutdown.stop().catch(() => undefined);
+    process.exit(1);
+  });
 }

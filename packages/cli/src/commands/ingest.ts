@@ -56,8 +56,16 @@ export function registerIngest(program: Command): void {
       const started = Date.now();
       await service.start({ http: false });
       let lag = await service.lag();
+      let fatal: Error | undefined;
+      void service.crashed.then((err) => {
+        fatal = err;
+      });
       while (lag.total > 0) {
         await new Promise((r) => setTimeout(r, 1000));
+        if (fatal) {
+          await shutdown.stop().catch(() => undefined);
+          throw new Error(`ingest consumer crashed: ${fatal.message}`);
+        }
         lag = await service.lag();
         const secs = (Date.now() - started) / 1000;
         process.stderr.write(
