@@ -1,9 +1,10 @@
 import type { Bench } from './harness';
+import { ingestBench } from './ingest-bench';
 import { limitsBench } from './limits';
 import { registryBench } from './registry-bench';
 
 /** Every bench by name, in the order a run without names executes them (limits first: the bounds). */
-export const BENCHES: readonly Bench[] = [limitsBench, registryBench];
+export const BENCHES: readonly Bench[] = [limitsBench, registryBench, ingestBench];
 
 export class UnknownBenchError extends Error {
   readonly code = 'BENCH_UNKNOWN';

@@ -105,7 +105,12 @@ async function produceAll(kafka: Kafka, topic: string, messages: number): Promis
   }
 }
 
-async function consumeAll(kafka: Kafka, topic: string, groupId: string, messages: number): Promise<Rate> {
+export async function consumeAll(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+  messages: number,
+): Promise<Rate> {
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
   await consumer.connect();
   try {
