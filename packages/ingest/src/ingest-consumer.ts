@@ -57,8 +57,9 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
     groupId: options.groupId,
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: Math.max(1000, Math.floor(options.sessionTimeoutMs / 10)),
-    maxBytesPerPartition: 4 << 20,
-    maxBytes: 32 << 20,
+    // Fetch sizes bound memory: a fetch response is held whole while its batches are stored.
+    maxBytesPerPartition: 1 << 20,
+    maxBytes: 8 << 20,
   });
   const classifyOptions = { topic, maxFutureMs: 10 * 60_000, maxAgeMs: options.maxTapAgeDays * 86_400_000 };
 
