@@ -21,7 +21,11 @@ export function createIngestService(
 ) {
   const { pool } = createDb({ url: env.DATABASE_URL, pool: { max: env.INGEST_CONCURRENCY + 2 } });
   shutdown.register('postgres pool', () => pool.end());
-  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'boarding-ingest', logger });
+  const kafka = createKafka({
+    brokers: env.KAFKA_BROKERS,
+    clientId: `${env.KAFKA_CLIENT_ID}-ingest`,
+    logger,
+  });
   const metrics = createIngestMetrics();
   const admin = kafka.admin();
   const ingest = createIngestConsumer({
