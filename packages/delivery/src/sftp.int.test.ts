@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testEnv } from '@boarding/testing/env';
+import { loadEnv, SftpEnv } from '@boarding/config/env';
+import { z } from 'zod';
+
+// The local stack's settings (.local/stack.env); @boarding/testing depends on this package.
+const testEnv = () => loadEnv(SftpEnv.extend({ SFTP_LOCAL_INCOMING: z.string().min(1) }));
+
 import { connectPinnedSftp, HostKeyMismatchError, type SftpSettings } from './sftp';
 
 function settings(overrides: Partial<SftpSettings> = {}): SftpSettings {

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { testEnv } from '@boarding/testing/env';
+import { KafkaEnv, loadEnv } from '@boarding/config/env';
+
+// The local stack's settings (.local/stack.env); @boarding/testing depends on this package.
+const testEnv = () => loadEnv(KafkaEnv);
+
 import { createKafka } from './client';
 
 describe('kafkajs against the local Kafka broker', () => {

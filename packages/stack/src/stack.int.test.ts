@@ -1,4 +1,8 @@
-import { testEnv } from '@boarding/testing/env';
+import { DatabaseEnv, loadEnv, RedisEnv } from '@boarding/config/env';
+
+// The local stack's settings (.local/stack.env); @boarding/testing depends on this package.
+const testEnv = () => loadEnv(DatabaseEnv.extend(RedisEnv.shape));
+
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { stackStatus, stackUp } from './stack';
