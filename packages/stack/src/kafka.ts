@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createKafka } from '@boarding/kafka/client';
 import { StackError } from './errors';
 import { ownsProcess, portOpen, readPid, run, stopPid, waitUntil, which } from './exec';
-import type { StackContext, StackServer } from './server';
+import { probeStatus, type StackContext, type StackServer } from './server';
 
 const NAME = 'kafka';
 
@@ -239,24 +239,14 @@ export const kafka: StackServer = {
     const p = paths(ctx);
     const pid = readPid(p.pid);
     const running = ownsProcess(pid, p.props);
-    let ok = false;
-    let detail = running ? '' : 'not running';
-    if (running) {
-      try {
-        ok = await healthy(ctx);
-        detail = `KRaft broker+controller, Kafka ${pinnedVersion(ctx)}`;
-      } catch (err) {
-        detail = (err as Error).message;
-      }
-    }
-    return {
-      server: NAME,
-      port: ctx.settings.ports.kafka,
-      pid: running ? pid : null,
+    return probeStatus(
+      NAME,
+      ctx.settings.ports.kafka,
+      pid,
       running,
-      healthy: ok,
-      detail,
-    };
+      () => healthy(ctx),
+      () => `KRaft broker+controller, Kafka ${pinnedVersion(ctx)}`,
+    );
   },
 
   env: (ctx) => ({ KAFKA_BROKERS: brokers(ctx).join(','), KAFKA_TAPS_TOPIC: ctx.settings.tapsTopic }),

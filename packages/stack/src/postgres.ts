@@ -12,7 +12,7 @@ import { Client } from 'pg';
 import { StackError } from './errors';
 import { ownsProcess, readPid, run, stopPid, waitUntil } from './exec';
 import { traversableByAll } from './paths';
-import type { StackContext, StackServer } from './server';
+import { probeStatus, type StackContext, type StackServer } from './server';
 
 const NAME = 'postgres';
 const APP_ROLE = 'boarding';
@@ -181,24 +181,14 @@ export const postgres: StackServer = {
     const p = paths(ctx);
     const pid = readPid(join(p.data, 'postmaster.pid'));
     const running = ownsProcess(pid, p.data);
-    let ok = false;
-    let detail = running ? '' : 'not running';
-    if (running) {
-      try {
-        ok = await healthy(ctx);
-        detail = `accepting connections, data ${p.data}`;
-      } catch (err) {
-        detail = (err as Error).message;
-      }
-    }
-    return {
-      server: NAME,
-      port: ctx.settings.ports.pg,
-      pid: running ? pid : null,
+    return probeStatus(
+      NAME,
+      ctx.settings.ports.pg,
+      pid,
       running,
-      healthy: ok,
-      detail,
-    };
+      () => healthy(ctx),
+      () => `accepting connections, data ${p.data}`,
+    );
   },
 
   env: (ctx) => ({ DATABASE_URL: appUrl(ctx) }),

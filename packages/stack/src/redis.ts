@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { ownsProcess, readPid, run, stopPid, waitUntil, which } from './exec';
-import type { StackContext, StackServer } from './server';
+import { probeStatus, type StackContext, type StackServer } from './server';
 
 const NAME = 'redis';
 
@@ -80,24 +80,14 @@ export const redis: StackServer = {
   async status(ctx) {
     const pid = readPid(paths(ctx).pid);
     const running = ownsProcess(pid, marker(ctx));
-    let ok = false;
-    let detail = running ? '' : 'not running';
-    if (running) {
-      try {
-        ok = await healthy(ctx);
-        detail = 'PONG, appendonly yes';
-      } catch (err) {
-        detail = (err as Error).message;
-      }
-    }
-    return {
-      server: NAME,
-      port: ctx.settings.ports.redis,
-      pid: running ? pid : null,
+    return probeStatus(
+      NAME,
+      ctx.settings.ports.redis,
+      pid,
       running,
-      healthy: ok,
-      detail,
-    };
+      () => healthy(ctx),
+      () => 'PONG, appendonly yes',
+    );
   },
 
   env: (ctx) => ({ REDIS_URL: url(ctx) }),

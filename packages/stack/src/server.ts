@@ -43,3 +43,24 @@ export type StackServer = {
   /** Connection settings this server contributes to `.local/stack.env`. */
   env: (ctx: StackContext) => Record<string, string>;
 };
+
+/**
+ * A server's status: running means our pid is alive; healthy means its check passed too. The
+ * detail says what was checked, or why the check failed.
+ */
+export async function probeStatus(
+  server: string,
+  port: number,
+  pid: number | undefined,
+  running: boolean,
+  check: () => Promise<boolean>,
+  healthyDetail: () => string,
+): Promise<ServerStatus> {
+  if (!running) return { server, port, pid: null, running, healthy: false, detail: 'not running' };
+  try {
+    const healthy = await check();
+    return { server, port, pid: pid ?? null, running, healthy, detail: healthyDetail() };
+  } catch (err) {
+    return { server, port, pid: pid ?? null, running, healthy: false, detail: (err as Error).message };
+  }
+}

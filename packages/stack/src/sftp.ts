@@ -4,7 +4,7 @@ import { fingerprintSha256 } from '@boarding/delivery/host-key';
 import { connectPinnedSftp } from '@boarding/delivery/sftp';
 import { ownsProcess, readBanner, readPid, run, stopPid, waitUntil, which } from './exec';
 import { chrootSafe, traversableByAll } from './paths';
-import type { StackContext, StackServer } from './server';
+import { probeStatus, type StackContext, type StackServer } from './server';
 
 const NAME = 'sftp';
 /** The account the "Ministry" server accepts uploads for, when the stack runs as root. */
@@ -206,24 +206,14 @@ export const sftp: StackServer = {
     const p = paths(ctx);
     const pid = readPid(p.pid);
     const running = ownsProcess(pid, p.config);
-    let ok = false;
-    let detail = running ? '' : 'not running';
-    if (running) {
-      try {
-        ok = await healthy(ctx);
-        detail = `key login ok, host key pinned, uploads in ${p.incoming}`;
-      } catch (err) {
-        detail = (err as Error).message;
-      }
-    }
-    return {
-      server: NAME,
-      port: ctx.settings.ports.sftp,
-      pid: running ? pid : null,
+    return probeStatus(
+      NAME,
+      ctx.settings.ports.sftp,
+      pid,
       running,
-      healthy: ok,
-      detail,
-    };
+      () => healthy(ctx),
+      () => `key login ok, host key pinned, uploads in ${p.incoming}`,
+    );
   },
 
   env: (ctx) => (existsSync(`${paths(ctx).hostKey}.pub`) ? sftpEnv(ctx, hostKeyFingerprint(ctx)) : {}),
