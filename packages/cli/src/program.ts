@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerDeadletters } from './commands/deadletters';
+import { registerExport } from './commands/export';
 import { registerIngest } from './commands/ingest';
 import { registerMigrate } from './commands/migrate';
 import { registerRegistry } from './commands/registry';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerSimulate(program);
   registerDeadletters(program);
+  registerExport(program);
   return program;
 }
 
