@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { correctMatch } from '@boarding/registry/verbs/correct-match';
@@ -87,6 +87,8 @@ describe('buildDayFile', () => {
         '17291716060,ZZZZ9999Q1,0400000000000B02,HAMILINE,2020-11-20T10:00:00+03:00,METRO,202,35-ESH-3041,,BUS-2-1,7,RED,HES_RISKY\r\n',
     );
     expect(built.rows).toBe(3);
+    // TC and HES in clear: readable by the owner only.
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect(built.bytes).toBe(Buffer.byteLength(text));
     // Deterministic: the same inputs give the same bytes.
     const again = await buildDayFile({

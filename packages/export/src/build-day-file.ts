@@ -102,7 +102,8 @@ export async function buildDayFile(options: {
       Readable.from(records()),
       stringify(DAY_FILE_CSV_OPTIONS),
       count,
-      createWriteStream(options.path),
+      // TC and HES in clear: readable by the owner only.
+      createWriteStream(options.path, { mode: 0o600 }),
     );
     await client.query('commit');
   } catch (err) {
