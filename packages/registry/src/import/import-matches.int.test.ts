@@ -5,10 +5,9 @@ import type { RegistryContext } from '../context';
 import {
   clearValuesIn,
   countRows,
-  createRegistryFixture,
   type Identity,
   matchRows,
-  type RegistryFixture,
+  useRegistryFixture,
   withBadChecksum,
 } from '../testing/registry-fixture';
 import { findMatchAt } from '../verbs/find-match-at';
@@ -62,16 +61,11 @@ function expectNoClearText(
 }
 
 describe('importMatches on an empty registry', () => {
-  let f: RegistryFixture;
+  const f = useRegistryFixture('reg_import_empty');
   let ctx: RegistryContext;
 
-  beforeAll(async () => {
-    f = await createRegistryFixture('reg_import_empty');
+  beforeAll(() => {
     ctx = f.ctx({ actor: { id: 'importer', channel: 'IMPORT' } });
-  });
-
-  afterAll(async () => {
-    await f?.close();
   });
 
   it('rejects a file with invalid rows as a whole: lines reported by number, nothing applied', async () => {
@@ -170,16 +164,11 @@ describe('importMatches on an empty registry', () => {
 });
 
 describe('importMatches', () => {
-  let f: RegistryFixture;
+  const f = useRegistryFixture('reg_import');
   let ctx: RegistryContext;
 
-  beforeAll(async () => {
-    f = await createRegistryFixture('reg_import');
+  beforeAll(() => {
     ctx = f.ctx({ actor: { id: 'importer', channel: 'IMPORT' } });
-  });
-
-  afterAll(async () => {
-    await f?.close();
   });
 
   it("applies a card's history (a closed match and the newer one) in one run; re-importing it changes nothing", async () => {

@@ -24,7 +24,7 @@ export type ImportFileReader = {
   /** COPY text for the staging table, in file order. */
   chunks: AsyncIterable<string>;
   /** Valid after the chunks are consumed. */
-  summary: () => { rows: number; valid: number; sha256: string; bytes: number };
+  summary: () => { rows: number; sha256: string; bytes: number };
 };
 
 // Below this size, worker start-up (~0.2 s each) costs more than it saves.
@@ -50,7 +50,6 @@ export function readImportFile(
   const hash = createHash('sha256');
   const source = createReadStream(path, { highWaterMark: 1 << 20 });
   let rows = 0;
-  let valid = 0;
   let sha256 = '';
 
   async function* records(): AsyncGenerator<RawBatch> {
@@ -101,7 +100,6 @@ export function readImportFile(
       if (!head) return '';
       const sealed = await head;
       for (const r of sealed.rejects) rejects.add(r);
-      valid += sealed.valid;
       onProgress({ bytesRead: source.bytesRead, totalBytes, rows });
       return sealed.copy;
     };
@@ -119,5 +117,5 @@ export function readImportFile(
     }
   }
 
-  return { chunks: chunks(), summary: () => ({ rows, valid, sha256, bytes: totalBytes }) };
+  return { chunks: chunks(), summary: () => ({ rows, sha256, bytes: totalBytes }) };
 }

@@ -5,7 +5,7 @@ import { sealHes, sealTc } from '../pii';
 import type { Reject } from './reject-log';
 
 export type RawBatch = { records: string[][]; lines: number[] };
-export type SealedBatch = { copy: string; rejects: Reject[]; valid: number };
+export type SealedBatch = { copy: string; rejects: Reject[] };
 
 /**
  * Validate and seal one batch of CSV records into COPY text for the staging table. Pure CPU
@@ -14,7 +14,6 @@ export type SealedBatch = { copy: string; rejects: Reject[]; valid: number };
 export function sealBatch(keyring: Keyring, batch: RawBatch): SealedBatch {
   let copy = '';
   const rejects: Reject[] = [];
-  let valid = 0;
   for (let i = 0; i < batch.records.length; i++) {
     const record = batch.records[i] ?? [];
     const line = batch.lines[i] ?? 0;
@@ -45,7 +44,6 @@ export function sealBatch(keyring: Keyring, batch: RawBatch): SealedBatch {
       validFrom: m.validFrom,
       validTo: m.validTo,
     });
-    valid++;
   }
-  return { copy, rejects, valid };
+  return { copy, rejects };
 }

@@ -1,9 +1,10 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { createDb, type Db } from '@boarding/db/client';
-import { Keyring } from '@boarding/encryption/keyring';
+import type { Keyring } from '@boarding/encryption/keyring';
 import { syntheticCardNo, syntheticHes, syntheticTc } from '@boarding/simulator/identities';
 import { Random } from '@boarding/simulator/random';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
+import { createKeyringForTests } from '@boarding/testing/keyring';
 import type { Pool } from 'pg';
 import type { Actor, RegistryContext } from '../context';
 import { RegistryError } from '../errors';
@@ -26,17 +27,9 @@ export type RegistryFixture = {
 
 export type Identity = { tc: string; hes: string; cardNo: string };
 
-export function randomKeyring(): Keyring {
-  return new Keyring({
-    activeKeyId: 'test',
-    dataKeys: { test: randomBytes(32) },
-    indexKey: randomBytes(32),
-  });
-}
-
 export async function createRegistryFixture(label: string): Promise<RegistryFixture> {
   const database = await createTestDatabase(label);
-  const keyring = randomKeyring();
+  const keyring = createKeyringForTests();
   // A random base, so two runs (or files) rarely share a synthetic number; syntheticTc wants
   // n < 900,000,000.
   const base = randomInt(0, 8_000_000) * 100;
@@ -168,3 +161,32 @@ export function withBadChecksum(tc: string): string {
 }
 
 export const at = (iso: string) => new Date(iso);
+
+/**
+ * The fixture of one test file (or describe block): created in beforeAll, closed in afterAll.
+ * The object returned stands for it from the first test on.
+ */
+export function useRegistryFixture(label: string): Omit<RegistryFixture, 'close'> {
+  let fixture: RegistryFixture | undefined;
+  beforeAll(async () => {
+    fixture = await createRegistryFixture(label);
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+  const current = (): RegistryFixture => {
+    if (!fixture) throw new Error('registry fixture used outside a test (before beforeAll)');
+    return fixture;
+  };
+  return {
+    get database() {
+      return current().database;
+    },
+    get keyring() {
+      return current().keyring;
+    },
+    ctx: (options) => current().ctx(options),
+    identity: () => current().identity(),
+    secondDb: () => current().secondDb(),
+  };
+}

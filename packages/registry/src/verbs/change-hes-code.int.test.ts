@@ -3,25 +3,16 @@ import {
   auditRows,
   clearValuesIn,
   countRows,
-  createRegistryFixture,
   type Identity,
   matchRows,
-  type RegistryFixture,
   registryErrorOf,
+  useRegistryFixture,
 } from '../testing/registry-fixture';
 import { changeHesCode } from './change-hes-code';
 import { findMatchAt } from './find-match-at';
 import { matchCard } from './match-card';
 
-let f: RegistryFixture;
-
-beforeAll(async () => {
-  f = await createRegistryFixture('reg_change_hes');
-});
-
-afterAll(async () => {
-  await f?.close();
-});
+const f = useRegistryFixture('reg_change_hes');
 
 const T0 = at('2020-11-01T08:00:00.000Z');
 const T1 = at('2020-11-03T09:15:00.000Z');

@@ -3,24 +3,15 @@ import {
   auditRows,
   clearValuesIn,
   countRows,
-  createRegistryFixture,
   matchRows,
-  type RegistryFixture,
   registryErrorOf,
+  useRegistryFixture,
 } from '../testing/registry-fixture';
 import { correctMatch } from './correct-match';
 import { findMatchAt } from './find-match-at';
 import { matchCard } from './match-card';
 
-let f: RegistryFixture;
-
-beforeAll(async () => {
-  f = await createRegistryFixture('reg_correct_match');
-});
-
-afterAll(async () => {
-  await f?.close();
-});
+const f = useRegistryFixture('reg_correct_match');
 
 const T0 = at('2020-11-01T08:00:00.000Z');
 const T1 = at('2020-11-05T08:00:00.000Z');

@@ -3,25 +3,16 @@ import {
   auditRows,
   clearValuesIn,
   countRows,
-  createRegistryFixture,
   type Identity,
-  type RegistryFixture,
   registryErrorOf,
+  useRegistryFixture,
 } from '../testing/registry-fixture';
 import { changeHesCode } from './change-hes-code';
 import { findMatchAt } from './find-match-at';
 import { matchCard } from './match-card';
 import { unmatchCard } from './unmatch-card';
 
-let f: RegistryFixture;
-
-beforeAll(async () => {
-  f = await createRegistryFixture('reg_find_match_at');
-});
-
-afterAll(async () => {
-  await f?.close();
-});
+const f = useRegistryFixture('reg_find_match_at');
 
 const T0 = at('2020-11-01T08:00:00.000Z');
 const T1 = at('2020-11-03T06:30:00.000Z');

@@ -3,9 +3,8 @@ import {
   auditRows,
   clearValuesIn,
   countRows,
-  createRegistryFixture,
-  type RegistryFixture,
   registryErrorOf,
+  useRegistryFixture,
   withBadChecksum,
 } from '../testing/registry-fixture';
 import { changeHesCode } from './change-hes-code';
@@ -13,15 +12,7 @@ import { correctMatch } from './correct-match';
 import { getMatchHistory } from './get-match-history';
 import { matchCard } from './match-card';
 
-let f: RegistryFixture;
-
-beforeAll(async () => {
-  f = await createRegistryFixture('reg_history');
-});
-
-afterAll(async () => {
-  await f?.close();
-});
+const f = useRegistryFixture('reg_history');
 
 const T0 = at('2020-11-01T08:00:00.000Z');
 const T1 = at('2020-11-02T08:00:00.000Z');

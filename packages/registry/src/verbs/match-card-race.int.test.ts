@@ -2,33 +2,22 @@ import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { RegistryContext } from '../context';
 import { RegistryError } from '../errors';
-import {
-  at,
-  clearValuesIn,
-  createRegistryFixture,
-  matchRows,
-  type RegistryFixture,
-} from '../testing/registry-fixture';
+import { at, clearValuesIn, matchRows, useRegistryFixture } from '../testing/registry-fixture';
 import { matchCard } from './match-card';
 
-let f: RegistryFixture;
+const f = useRegistryFixture('reg_race');
 /** Two contexts on two pools: two service processes writing the registry at once. */
 let ctxA: RegistryContext;
 let ctxB: RegistryContext;
 let poolB: Pool;
 
 beforeAll(async () => {
-  f = await createRegistryFixture('reg_race');
   const second = f.secondDb();
   poolB = second.pool;
   ctxA = f.ctx({ actor: { id: 'web', channel: 'WEB' } });
   ctxB = f.ctx({ actor: { id: 'kiosk', channel: 'KIOSK' }, db: second.db });
   // Warm both pools, so neither side of a race is still connecting while the other runs.
   await Promise.all([f.database.pool.query('select 1'), poolB.query('select 1')]);
-});
-
-afterAll(async () => {
-  await f?.close();
 });
 
 const ROUNDS = 5;

@@ -3,23 +3,14 @@ import {
   auditRows,
   clearValuesIn,
   countRows,
-  createRegistryFixture,
   matchRows,
-  type RegistryFixture,
   registryErrorOf,
+  useRegistryFixture,
   withBadChecksum,
 } from '../testing/registry-fixture';
 import { matchCard } from './match-card';
 
-let f: RegistryFixture;
-
-beforeAll(async () => {
-  f = await createRegistryFixture('reg_match_card');
-});
-
-afterAll(async () => {
-  await f?.close();
-});
+const f = useRegistryFixture('reg_match_card');
 
 const T0 = at('2020-11-01T08:00:00.000Z');
 const T1 = at('2020-11-05T12:30:00.000Z');

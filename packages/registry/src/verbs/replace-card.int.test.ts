@@ -3,25 +3,16 @@ import {
   auditRows,
   clearValuesIn,
   countRows,
-  createRegistryFixture,
   matchRows,
-  type RegistryFixture,
   registryErrorOf,
+  useRegistryFixture,
   withBadChecksum,
 } from '../testing/registry-fixture';
 import { findMatchAt } from './find-match-at';
 import { matchCard } from './match-card';
 import { replaceCard } from './replace-card';
 
-let f: RegistryFixture;
-
-beforeAll(async () => {
-  f = await createRegistryFixture('reg_replace_card');
-});
-
-afterAll(async () => {
-  await f?.close();
-});
+const f = useRegistryFixture('reg_replace_card');
 
 const T0 = at('2020-11-01T08:00:00.000Z');
 const T1 = at('2020-11-04T10:00:00.000Z');

@@ -2,24 +2,15 @@ import {
   at,
   auditRows,
   countRows,
-  createRegistryFixture,
   matchRows,
-  type RegistryFixture,
   registryErrorOf,
+  useRegistryFixture,
 } from '../testing/registry-fixture';
 import { findMatchAt } from './find-match-at';
 import { matchCard } from './match-card';
 import { unmatchCard } from './unmatch-card';
 
-let f: RegistryFixture;
-
-beforeAll(async () => {
-  f = await createRegistryFixture('reg_unmatch');
-});
-
-afterAll(async () => {
-  await f?.close();
-});
+const f = useRegistryFixture('reg_unmatch');
 
 const T0 = at('2020-11-01T08:00:00.000Z');
 const T1 = at('2020-11-02T17:45:00.000Z');
