@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { KafkaEnv, loadEnv } from '@boarding/config/env';
+import { environmentWith, KafkaEnv, loadEnv } from '@boarding/config/env';
 import { findRepoRoot } from '@boarding/config/paths';
-import { readStackEnv } from '@boarding/config/stack-env';
 import { parseValidatorMessage, serviceDayOf } from '@boarding/contracts/tap';
 import { loadKeyring } from '@boarding/encryption/keyring';
 import { createKafka } from '@boarding/kafka/client';
@@ -25,7 +24,7 @@ const DEFAULT_TAPS = 2_000_000;
 const DAY = '2020-11-20';
 
 /** Run `boarding ingest --until-caught-up` as its own process; wall time and peak RSS. */
-async function runIngest(env: Record<string, string>): Promise<{ seconds: number; peakRssMiB: number }> {
+async function runIngest(env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakRssMiB: number }> {
   const bin = join(findRepoRoot(), 'node_modules', '.bin', 'boarding');
   const started = process.hrtime.bigint();
   const child = spawn(bin, ['ingest', '--until-caught-up', '--json'], {
@@ -104,13 +103,7 @@ export const ingestBench: Bench = {
       const copyRate = plan.truth.expected.stored / copySeconds;
       await database.pool.query('truncate boardings');
 
-      const env = {
-        ...readStackEnv(),
-        ...(process.env as Record<string, string>),
-        DATABASE_URL: database.url,
-        KAFKA_TAPS_TOPIC: topic,
-        LOG_LEVEL: 'warn',
-      };
+      const env = environmentWith({ DATABASE_URL: database.url, KAFKA_TAPS_TOPIC: topic, LOG_LEVEL: 'warn' });
       ctx.progress('end to end: boarding ingest --until-caught-up from empty');
       const first = await runIngest({ ...env, INGEST_GROUP_ID: `bench-ingest-${randomUUID()}` });
       const { rows } = await database.pool.query<{ n: number }>('select count(*)::int as n from boardings');

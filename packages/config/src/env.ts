@@ -12,12 +12,20 @@ export class ConfigError extends Error {
 }
 
 /**
+ * The environment a command sees: `.local/stack.env`, then the process environment, then
+ * `overrides` (a test or a benchmark pointing one service at its own database or topic).
+ */
+export function environmentWith(overrides: Record<string, string> = {}): Record<string, string | undefined> {
+  return { ...readStackEnv(), ...process.env, ...overrides };
+}
+
+/**
  * Parse a service's environment once, at start. Variables set in the process environment win;
  * the rest come from `.local/stack.env` (the local stack), so a developer never exports anything.
  */
 export function loadEnv<S extends z.ZodObject>(
   schema: S,
-  source: Record<string, string | undefined> = { ...readStackEnv(), ...process.env },
+  source: Record<string, string | undefined> = environmentWith(),
 ): z.infer<S> {
   const result = schema.safeParse(source);
   if (result.success) return result.data;

@@ -2,9 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { loadEnv } from '@boarding/config/env';
+import { environmentWith, loadEnv } from '@boarding/config/env';
 import { findRepoRoot } from '@boarding/config/paths';
-import { readStackEnv } from '@boarding/config/stack-env';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { startServer, stopServer } from '@boarding/stack/stack';
@@ -56,10 +55,8 @@ async function counts(db: TestDatabase) {
   return rows[0];
 }
 
-function envFor(db: TestDatabase, topic: TestTopic, groupId: string): Record<string, string> {
-  return {
-    ...readStackEnv(),
-    ...process.env,
+function envFor(db: TestDatabase, topic: TestTopic, groupId: string) {
+  return environmentWith({
     DATABASE_URL: db.url,
     KAFKA_TAPS_TOPIC: topic.topic,
     INGEST_GROUP_ID: groupId,
@@ -67,7 +64,7 @@ function envFor(db: TestDatabase, topic: TestTopic, groupId: string): Record<str
     // A killed member holds its partitions for the session timeout: keep restarts quick.
     INGEST_SESSION_TIMEOUT_MS: '6000',
     LOG_LEVEL: 'error',
-  } as Record<string, string>;
+  });
 }
 
 describe('ingest resilience', () => {
@@ -135,11 +132,11 @@ describe('ingest resilience', () => {
       await stopServer('postgres');
       await new Promise((r) => setTimeout(r, 1500));
       await startServer('postgres');
-      for (let i = 0; i < 600; i++) {
-        if ((await service.lag()).total === 0) break;
-        await new Promise((r) => setTimeout(r, 200));
+      try {
+        await service.untilCaughtUp({ intervalMs: 200, timeoutMs: 120000 });
+      } finally {
+        await shutdown.stop();
       }
-      await shutdown.stop();
       const retries = (await service.metrics.retries.get()).values[0]?.value ?? 0;
       expect(retries).toBeGreaterThan(0);
       expect(await counts(other)).toEqual({ taps: TAPS, keys: TAPS, progress: TAPS, distinct_taps: TAPS });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { loadEnv } from '@boarding/config/env';
+import { environmentWith, loadEnv } from '@boarding/config/env';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { matchCard } from '@boarding/registry/verbs/match-card';
@@ -43,23 +43,23 @@ async function runUntilCaughtUp(
   topic: TestTopic,
   groupId = `g-${randomUUID()}`,
 ): Promise<void> {
-  const env = loadEnv(IngestEnv, {
-    ...process.env,
-    ...Object.fromEntries(Object.entries(loadEnv(IngestEnv)).map(([k, v]) => [k, String(v)])),
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: loadEnv(IngestEnv).KAFKA_BROKERS.join(','),
-    KAFKA_TAPS_TOPIC: topic.topic,
-    INGEST_GROUP_ID: groupId,
-    INGEST_CHUNK_SIZE: '7',
-  });
+  const env = loadEnv(
+    IngestEnv,
+    environmentWith({
+      DATABASE_URL: db.url,
+      KAFKA_TAPS_TOPIC: topic.topic,
+      INGEST_GROUP_ID: groupId,
+      INGEST_CHUNK_SIZE: '7',
+    }),
+  );
   const shutdown = new ShutdownRegistry(quiet);
   const service = createIngestService(env, quiet, shutdown);
   await service.start({ http: false });
-  for (let i = 0; i < 120; i++) {
-    if ((await service.lag()).total === 0) break;
-    await new Promise((r) => setTimeout(r, 500));
+  try {
+    await service.untilCaughtUp({ intervalMs: 500, timeoutMs: 60000 });
+  } finally {
+    await shutdown.stop();
   }
-  await shutdown.stop();
 }
 
 describe('ingest of validator taps (SPEC §2)', () => {

@@ -1,5 +1,5 @@
 import { createDb } from '@boarding/db/client';
-import { groupLag } from '@boarding/ingest/catch-up';
+import { type GroupLag, groupLag } from '@boarding/ingest/catch-up';
 import { createIngestConsumer, type IngestConsumerOptions } from '@boarding/ingest/ingest-consumer';
 import { createIngestMetrics } from '@boarding/ingest/metrics';
 import { createKafka } from '@boarding/kafka/client';
@@ -50,12 +50,37 @@ export function createIngestService(
     },
   });
   let poller: NodeJS.Timeout | undefined;
+  let fatal: Error | undefined;
+  void ingest.crashed.then((err) => {
+    fatal = err;
+  });
+  const lag = () => groupLag(admin, env.INGEST_GROUP_ID, env.KAFKA_TAPS_TOPIC);
 
   return {
     metrics,
     admin,
     crashed: ingest.crashed,
-    lag: () => groupLag(admin, env.INGEST_GROUP_ID, env.KAFKA_TAPS_TOPIC),
+    lag,
+    /**
+     * Resolves once the group has no lag on any partition; `onTick` sees the lag after each
+     * wait. Rejects if the consumer crashed for good or the timeout passed.
+     */
+    async untilCaughtUp(options: {
+      intervalMs: number;
+      timeoutMs?: number;
+      onTick?: (lag: GroupLag) => void;
+    }) {
+      const deadline = Date.now() + (options.timeoutMs ?? Number.POSITIVE_INFINITY);
+      let current = await lag();
+      while (current.total > 0) {
+        await new Promise((r) => setTimeout(r, options.intervalMs));
+        if (fatal) throw new Error(`ingest consumer crashed: ${fatal.message}`);
+        if (Date.now() > deadline)
+          throw new Error(`still ${current.total} messages behind after ${options.timeoutMs} ms`);
+        current = await lag();
+        options.onTick?.(current);
+      }
+    },
     async start(options: { http: boolean }) {
       await admin.connect();
       shutdown.register('kafka admin', () => admin.disconnect());

@@ -3,8 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { loadEnv } from '@boarding/config/env';
-import { readStackEnv } from '@boarding/config/stack-env';
+import { environmentWith, loadEnv } from '@boarding/config/env';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { importMatches } from '@boarding/registry/import/import-matches';
@@ -53,15 +52,16 @@ describe('a simulated faulty day, ingested by two processes of one group', () =>
     );
 
     const groupId = `day-${randomUUID()}`;
-    const env = loadEnv(IngestEnv, {
-      ...readStackEnv(),
-      ...process.env,
-      DATABASE_URL: db.url,
-      KAFKA_TAPS_TOPIC: topic.topic,
-      INGEST_GROUP_ID: groupId,
-      INGEST_CHUNK_SIZE: '400',
-      INGEST_SESSION_TIMEOUT_MS: '6000',
-    });
+    const env = loadEnv(
+      IngestEnv,
+      environmentWith({
+        DATABASE_URL: db.url,
+        KAFKA_TAPS_TOPIC: topic.topic,
+        INGEST_GROUP_ID: groupId,
+        INGEST_CHUNK_SIZE: '400',
+        INGEST_SESSION_TIMEOUT_MS: '6000',
+      }),
+    );
     const consumedBy = [0, 0];
     const shutdowns = [new ShutdownRegistry(quiet), new ShutdownRegistry(quiet)];
     const services = shutdowns.map((s, i) =>
@@ -72,11 +72,11 @@ describe('a simulated faulty day, ingested by two processes of one group', () =>
       }),
     );
     await Promise.all(services.map((s) => s.start({ http: false })));
-    for (let i = 0; i < 600; i++) {
-      if ((await services[0]?.lag())?.total === 0) break;
-      await new Promise((r) => setTimeout(r, 250));
+    try {
+      await services[0]?.untilCaughtUp({ intervalMs: 250, timeoutMs: 150000 });
+    } finally {
+      await Promise.all(shutdowns.map((s) => s.stop()));
     }
-    await Promise.all(shutdowns.map((s) => s.stop()));
 
     const { rows } = await db.pool.query<Record<string, number>>(
       `select (select count(*) from boardings)::int as stored,

@@ -55,22 +55,19 @@ export function registerIngest(program: Command): void {
       });
       const started = Date.now();
       await service.start({ http: false });
-      let lag = await service.lag();
-      let fatal: Error | undefined;
-      void service.crashed.then((err) => {
-        fatal = err;
-      });
-      while (lag.total > 0) {
-        await new Promise((r) => setTimeout(r, 1000));
-        if (fatal) {
-          await shutdown.stop().catch(() => undefined);
-          throw new Error(`ingest consumer crashed: ${fatal.message}`);
-        }
-        lag = await service.lag();
-        const secs = (Date.now() - started) / 1000;
-        process.stderr.write(
-          `ingest: ${totals.consumed} consumed (${Math.round(totals.consumed / secs)}/s), ${totals.stored} stored, ${totals.duplicates} duplicates, ${sum(totals.deadLettered)} dead-lettered, lag ${lag.total}\n`,
-        );
+      try {
+        await service.untilCaughtUp({
+          intervalMs: 1000,
+          onTick: (lag) => {
+            const secs = (Date.now() - started) / 1000;
+            process.stderr.write(
+              `ingest: ${totals.consumed} consumed (${Math.round(totals.consumed / secs)}/s), ${totals.stored} stored, ${totals.duplicates} duplicates, ${sum(totals.deadLettered)} dead-lettered, lag ${lag.total}\n`,
+            );
+          },
+        });
+      } catch (err) {
+        await shutdown.stop().catch(() => undefined);
+        throw err;
       }
       await shutdown.stop();
       const result = { ...totals, lag: 0, seconds: (Date.now() - started) / 1000 };
