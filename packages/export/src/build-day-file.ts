@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { decryptField } from '@boarding/encryption/field-cipher';
 import type { Keyring } from '@boarding/encryption/keyring';
 import { stringify } from 'csv-stringify';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import { DAY_FILE_CSV_OPTIONS, toDayFileRecord } from './day-file-format';
 
@@ -45,23 +46,52 @@ const DAY_QUERY = `
   where b.service_day = $1::date
   order by b.tapped_at, b.validator_id collate "C", b.seq`;
 
-export type BuiltDayFile = { path: string; rows: number; bytes: number; sha256: string };
+export type BuiltDayFile<T = undefined> = {
+  path: string;
+  rows: number;
+  /** Size and sha256 of the file as written (the .gz when compressed): what the manifest names. */
+  bytes: number;
+  sha256: string;
+  /** sha256 of the CSV bytes before compression: "has the content changed?" compares this. */
+  contentSha256: string;
+  /** What `inSnapshot` returned, read in the same snapshot as the rows. */
+  extra: T;
+};
+
+/** Counts the bytes flowing through and hashes them, passing them on unchanged. */
+function digestTap(): { tap: Transform; result: () => { bytes: number; sha256: string } } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  return { tap, result: () => ({ bytes, sha256: hash.digest('hex') }) };
+}
 
 /**
  * Stream day D from PostgreSQL (a cursor, 5,000 rows at a time: the day is never held in memory)
- * through csv-stringify to `path`. TC and HES are decrypted here and nowhere else.
+ * through csv-stringify (and gzip when asked; zlib writes no time stamp, so the same CSV always
+ * gives the same .gz bytes) to `path`. TC and HES are decrypted here and nowhere else.
+ * `inSnapshot` runs in the same read-only snapshot after the rows (the manifest's stats).
  */
-export async function buildDayFile(options: {
+export async function buildDayFile<T = undefined>(options: {
   pool: Pool;
   keyring: Keyring;
   day: string;
   path: string;
-}): Promise<BuiltDayFile> {
+  gzip?: boolean;
+  inSnapshot?: (client: PoolClient, rows: number) => Promise<T>;
+}): Promise<BuiltDayFile<T>> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(options.day)) throw new Error('day must be YYYY-MM-DD');
   const client = await options.pool.connect();
-  const hash = createHash('sha256');
-  let bytes = 0;
+  const content = digestTap();
+  const written = digestTap();
   let rows = 0;
+  let extra = undefined as T;
   try {
     // One snapshot for the whole file: rows and registry from the same instant.
     await client.query('begin isolation level repeatable read read only');
@@ -91,20 +121,13 @@ export async function buildDayFile(options: {
       }
       await cursor.close();
     }
-    const count = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        done(null, chunk);
-      },
-    });
-    await pipeline(
-      Readable.from(records()),
-      stringify(DAY_FILE_CSV_OPTIONS),
-      count,
-      // TC and HES in clear: readable by the owner only.
-      createWriteStream(options.path, { mode: 0o600 }),
-    );
+    // TC and HES in clear: readable by the owner only.
+    const file = createWriteStream(options.path, { mode: 0o600 });
+    const source = Readable.from(records());
+    const csv = stringify(DAY_FILE_CSV_OPTIONS);
+    if (options.gzip) await pipeline(source, csv, content.tap, createGzip(), written.tap, file);
+    else await pipeline(source, csv, content.tap, written.tap, file);
+    if (options.inSnapshot) extra = await options.inSnapshot(client, rows);
     await client.query('commit');
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
@@ -112,5 +135,14 @@ export async function buildDayFile(options: {
   } finally {
     client.release();
   }
-  return { path: options.path, rows, bytes, sha256: hash.digest('hex') };
+  const csvDigest = content.result();
+  const fileDigest = written.result();
+  return {
+    path: options.path,
+    rows,
+    bytes: fileDigest.bytes,
+    sha256: fileDigest.sha256,
+    contentSha256: csvDigest.sha256,
+    extra,
+  };
 }

@@ -95,3 +95,8 @@ export const DAY_FILE_CSV_OPTIONS = {
   // A bare CR or LF inside a value must be quoted too (RFC 4180), not only the delimiter.
   quoted_match: /[\r\n]/,
 } as const;
+
+/** `BINIS_<OPERATOR>_<YYYYMMDD>_v<N>.manifest.json`, beside the file (`.csv` or `.csv.gz`). */
+export function manifestFileName(fileName: string): string {
+  return fileName.replace(/\.csv(\.gz)?$/, '.manifest.json');
+}

@@ -2,6 +2,7 @@
 // partitioned and created by a custom migration, so it is imported from './boardings' directly.
 export * from './cards';
 export * from './dead-letters';
+export * from './deliveries';
 export * from './duplicate-taps';
 export * from './import-runs';
 export * from './matches';

@@ -1,0 +1,56 @@
+import { readFile } from 'node:fs/promises';
+import {
+  type DeliveryFile,
+  type DeliveryTransport,
+  isPartialName,
+  partialName,
+  SizeMismatchError,
+} from './transport';
+
+/** How one `deliver` call should go wrong, to rehearse failures without a network. */
+export type InjectedFault =
+  /** The connection fails before anything is sent (server down, refused). */
+  | { kind: 'unreachable'; error: Error }
+  /** The connection drops after `afterBytes` bytes of the file named `name`. */
+  | { kind: 'cut'; name: string; afterBytes: number };
+
+/**
+ * A faithful in-memory twin of the SFTP transport for unit tests: the same temporary name,
+ * size check and rename-into-place, so what a receiver could see (`files`) is exactly what the
+ * real one would hold, including partial leftovers under temporary names after a cut.
+ */
+export class InMemoryTransport implements DeliveryTransport {
+  readonly target = 'memory://ministry/incoming';
+  /** The receiver's directory: name → bytes. */
+  readonly files = new Map<string, Buffer>();
+  /** Every `deliver` call, in order, with the names it was given. */
+  readonly calls: string[][] = [];
+  private readonly faults: InjectedFault[] = [];
+  private sequence = 0;
+
+  /** The next `deliver` calls fail as described, one fault per call. */
+  failNext(...faults: InjectedFault[]): this {
+    this.faults.push(...faults);
+    return this;
+  }
+
+  async deliver(files: DeliveryFile[]): Promise<void> {
+    this.calls.push(files.map((f) => f.name));
+    const fault = this.faults.shift();
+    if (fault?.kind === 'unreachable') throw fault.error;
+    for (const name of [...this.files.keys()]) if (isPartialName(name)) this.files.delete(name);
+    for (const file of files) {
+      const body = await readFile(file.localPath);
+      const temp = partialName(file.name, (this.sequence++).toString(16).padStart(8, '0'));
+      if (fault?.kind === 'cut' && fault.name === file.name) {
+        this.files.set(temp, body.subarray(0, fault.afterBytes));
+        throw Object.assign(new Error('connection reset while uploading'), { code: 'ECONNRESET' });
+      }
+      this.files.set(temp, body);
+      const sent = this.files.get(temp)?.length ?? 0;
+      if (sent !== body.length) throw new SizeMismatchError(file.name, body.length, sent);
+      this.files.delete(temp);
+      this.files.set(file.name, body);
+    }
+  }
+}
