@@ -23,7 +23,7 @@ CREATE TABLE "export_versions" (
 	"bytes" bigint NOT NULL,
 	"rows" integer NOT NULL,
 	"supersedes" integer,
-	"manifest" jsonb NOT NULL,
+	"manifest_json" text NOT NULL,
 	"delivered_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "export_versions_pkey" PRIMARY KEY("service_day","version")
 );

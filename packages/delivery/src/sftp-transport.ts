@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
+import type { SftpEnv } from '@boarding/config/env';
 import type SftpClient from 'ssh2-sftp-client';
 import { connectPinnedSftp, type SftpSettings } from './sftp';
 import {
@@ -13,7 +14,8 @@ import {
 
 // Parallel writes of 128 KiB, 32 in flight: measured 15–20 % faster than fastPut's defaults on
 // OpenSSH (see the bench's sftp-upload bound, which uses the same settings).
-const TRANSFER = { chunkSize: 128 * 1024, concurrency: 32 };
+// Mode 0600: the file holds TC and HES in clear; the receiver's other users have no business reading it.
+const TRANSFER = { chunkSize: 128 * 1024, concurrency: 32, mode: 0o600 };
 
 /** The real transport: the receiver's SFTP server, key authentication, host key pinned. */
 export function createSftpTransport(settings: SftpSettings & { remoteDir: string }): DeliveryTransport {
@@ -30,6 +32,18 @@ export function createSftpTransport(settings: SftpSettings & { remoteDir: string
       }
     },
   };
+}
+
+/** The transport the SFTP_* settings describe (SftpEnv, parsed by the caller). */
+export function sftpTransportFromEnv(env: SftpEnv): DeliveryTransport {
+  return createSftpTransport({
+    host: env.SFTP_HOST,
+    port: env.SFTP_PORT,
+    user: env.SFTP_USER,
+    privateKeyPath: env.SFTP_PRIVATE_KEY_PATH,
+    hostKeySha256: env.SFTP_HOST_KEY_SHA256,
+    remoteDir: env.SFTP_REMOTE_DIR,
+  });
 }
 
 async function putAtomically(client: SftpClient, dir: string, file: DeliveryFile): Promise<void> {

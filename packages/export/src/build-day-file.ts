@@ -31,7 +31,7 @@ type DbRow = {
  * IT STANDS NOW (a back-dated correction changes the file), in SPEC §4 order: instant (ms),
  * validator id in byte order, seq.
  */
-const DAY_QUERY = `
+export const DAY_QUERY = `
   select p.tc_enc, m.hes_enc, b.card_no, c.kind,
          (extract(epoch from b.tapped_at) * 1000)::bigint::text as tapped_ms,
          b.mode, b.line_code, b.vehicle_id, b.stop_code, b.validator_id, b.seq, b.result, b.reject_reason
@@ -85,6 +85,8 @@ export async function buildDayFile<T = undefined>(options: {
   path: string;
   gzip?: boolean;
   inSnapshot?: (client: PoolClient, rows: number) => Promise<T>;
+  /** Rows written so far, after each cursor batch (a progress bar). */
+  onRows?: (rows: number) => void;
 }): Promise<BuiltDayFile<T>> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(options.day)) throw new Error('day must be YYYY-MM-DD');
   const client = await options.pool.connect();
@@ -100,6 +102,7 @@ export async function buildDayFile<T = undefined>(options: {
       for (;;) {
         const batch = await cursor.read(5000);
         if (batch.length === 0) break;
+        options.onRows?.(rows + batch.length);
         for (const r of batch) {
           rows++;
           yield toDayFileRecord({

@@ -27,6 +27,8 @@ export type ExportContext = {
   transport?: DeliveryTransport;
   logger?: Logger;
   now?: () => Date;
+  /** Long work shows it is alive: rows written while building, each delivery try. */
+  onProgress?: (event: { phase: 'build'; rows: number } | { phase: 'deliver'; attempt: number }) => void;
 };
 
 export type ExportDayInput = {
@@ -100,6 +102,7 @@ export async function exportDay(ctx: ExportContext, input: ExportDayInput): Prom
         path: building,
         gzip: settings.gzip,
         inSnapshot: (client, rows) => dayStats(client, input.day, rows),
+        onRows: (rows) => ctx.onProgress?.({ phase: 'build', rows }),
       });
       const last = await lastDeliveredVersion(ctx.pool, input.day);
       // Same CSV and same delivered form (a change of EXPORT_GZIP makes a new version).
@@ -121,7 +124,8 @@ export async function exportDay(ctx: ExportContext, input: ExportDayInput): Prom
       };
       const filePath = join(settings.outDir, file);
       await rename(building, filePath);
-      const manifestPath = await writeManifest(settings.outDir, manifest);
+      const manifestJson = `${JSON.stringify(manifest, null, 2)}\n`;
+      const manifestPath = await writeManifest(settings.outDir, file, manifestJson);
       const result: ExportDayResult = {
         outcome: 'BUILT',
         serviceDay: input.day,
@@ -143,7 +147,7 @@ export async function exportDay(ctx: ExportContext, input: ExportDayInput): Prom
         bytes: built.bytes,
         rows: built.rows,
         supersedes: manifest.supersedes,
-        manifest,
+        manifestJson,
       });
       ctx.logger?.info(
         { day: input.day, version, supersedes: manifest.supersedes, rows: built.rows, attempts },
@@ -169,7 +173,7 @@ async function sameContent(
   // Same content, same bytes (deterministic build): the local copy is that version's file.
   const filePath = join(ctx.settings.outDir, last.fileName);
   await rename(building, filePath);
-  const manifestPath = await writeManifest(ctx.settings.outDir, last.manifest);
+  const manifestPath = await writeManifest(ctx.settings.outDir, last.fileName, last.manifestJson);
   const result: ExportDayResult = {
     outcome: 'UNCHANGED',
     serviceDay: input.day,
@@ -177,7 +181,7 @@ async function sameContent(
     supersedes: last.supersedes,
     filePath,
     manifestPath,
-    manifest: last.manifest,
+    manifest: JSON.parse(last.manifestJson) as Manifest,
     attempts: 0,
     target: ctx.transport?.target ?? null,
   };
@@ -223,6 +227,7 @@ async function deliverAndRecord(
   const transport = ctx.transport;
   if (!transport) throw new ExportInputError('delivery asked without a transport');
   const base = attemptBase(ctx, input, result.manifest);
+  ctx.onProgress?.({ phase: 'deliver', attempt: 1 });
   const onAttempt = async (report: AttemptReport) => {
     const row: NewAttempt = {
       ...base,
@@ -238,6 +243,7 @@ async function deliverAndRecord(
         `delivery attempt failed: ${report.error.message}`,
       );
       await recordAttempt(ctx.pool, row);
+      ctx.onProgress?.({ phase: 'deliver', attempt: report.attempt + 1 });
     } else {
       await recordDelivered(ctx.pool, row, newVersion);
     }
@@ -254,8 +260,8 @@ async function deliverAndRecord(
   return attempts;
 }
 
-async function writeManifest(dir: string, manifest: Manifest): Promise<string> {
-  const path = join(dir, manifestFileName(manifest.file));
-  await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+async function writeManifest(dir: string, fileName: string, json: string): Promise<string> {
+  const path = join(dir, manifestFileName(fileName));
+  await writeFile(path, json, { mode: 0o600 });
   return path;
 }

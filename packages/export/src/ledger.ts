@@ -1,5 +1,4 @@
 import type { Pool } from 'pg';
-import type { Manifest } from './manifest';
 
 export type DeliveredVersion = {
   serviceDay: string;
@@ -10,7 +9,8 @@ export type DeliveredVersion = {
   bytes: number;
   rows: number;
   supersedes: number | null;
-  manifest: Manifest;
+  /** The manifest file's bytes as delivered. */
+  manifestJson: string;
   deliveredAt: Date;
 };
 
@@ -35,7 +35,7 @@ export type LedgerEntry = {
 export type NewAttempt = Omit<LedgerEntry, 'id' | 'finishedAt'>;
 
 const VERSION_COLUMNS = `service_day::text as "serviceDay", version, file_name as "fileName",
-  content_sha256 as "contentSha256", sha256, bytes::float8 as bytes, rows, supersedes, manifest,
+  content_sha256 as "contentSha256", sha256, bytes::float8 as bytes, rows, supersedes, manifest_json as "manifestJson",
   delivered_at as "deliveredAt"`;
 
 /** The newest version of day D that reached the receiver, or null if none has. */
@@ -97,7 +97,7 @@ export async function recordDelivered(
     if (version) {
       await client.query(
         `insert into export_versions
-           (service_day, version, file_name, content_sha256, sha256, bytes, rows, supersedes, manifest)
+           (service_day, version, file_name, content_sha256, sha256, bytes, rows, supersedes, manifest_json)
          values ($1::date, $2, $3, $4, $5, $6, $7, $8, $9)
          on conflict (service_day, version) do nothing`,
         [
@@ -109,7 +109,7 @@ export async function recordDelivered(
           version.bytes,
           version.rows,
           version.supersedes,
-          JSON.stringify(version.manifest),
+          version.manifestJson,
         ],
       );
     }

@@ -1,86 +1,164 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { localDir } from '@boarding/config/paths';
+import { resolve } from 'node:path';
+import { loadEnv, SftpEnv } from '@boarding/config/env';
 import { createDb } from '@boarding/db/client';
+import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import { loadKeyring } from '@boarding/encryption/keyring';
-import { buildDayFile } from '@boarding/export/build-day-file';
-import { dayFileName } from '@boarding/export/day-file-format';
-import { dayStats, type Manifest } from '@boarding/export/manifest';
+import { type ExportDayResult, exportDay } from '@boarding/export/export-day';
+import { deliveredVersions, type LedgerEntry, readLedger } from '@boarding/export/ledger';
+import { ExportEnv, exportSettings } from '@boarding/export/settings';
 import type { Command } from 'commander';
-import { emit, type GlobalOptions } from '../output';
+import { emit, type GlobalOptions, table } from '../output';
+import { createProgressBar } from '../progress';
 
-type RunOptions = GlobalOptions & {
-  day: string;
-  deliver: boolean;
-  out?: string;
-  operator: string;
-  force?: boolean;
-};
+type RunOptions = GlobalOptions & { day: string; deliver: boolean; out?: string; force?: boolean };
+type StatusOptions = GlobalOptions & { day?: string; limit: number };
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function parseDay(value: string): string {
+  if (!DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    throw new Error(`--day must be a date as YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
 
 export function registerExport(program: Command): void {
   const exp = program
     .command('export')
-    .description("the day's boarding file for the Health Ministry (SPEC §4)");
+    .description("the day's boarding file for the Health Ministry (SPEC §4): build, deliver, ledger");
 
   exp
     .command('run')
-    .description('build the file of a day now (delivery by SFTP is not built yet: use --no-deliver)')
+    .description(
+      'build the file of a day now and deliver it by SFTP: a new version only if the content changed since the last delivered one',
+    )
     .requiredOption('--day <YYYY-MM-DD>', 'the service day')
-    .option('--no-deliver', 'build the file and its manifest only')
-    .option('--out <dir>', 'where to write the file and the manifest (default .local/exports)')
-    .option('--operator <name>', 'OPERATOR in the file name', process.env.EXPORT_OPERATOR ?? 'ESHOT')
-    .option('--force', 're-deliver the same version (needs delivery)')
-    .option('--json', 'print the manifest as JSON')
+    .option('--force', 're-deliver the last delivered version when the content has not changed')
+    .option('--no-deliver', 'build the file and its manifest locally only (no SFTP, no ledger)')
+    .option('--out <dir>', 'where files and manifests are written and kept (default EXPORT_DIR or .local/exports)')
+    .option('--json', 'print the result as JSON')
     .action(async (options: RunOptions) => {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(options.day)) throw new Error('--day must be YYYY-MM-DD');
-      if (options.deliver) {
-        throw new Error(
-          'delivery to the Ministry (SFTP, versions, ledger) is not built yet; run with --no-deliver to build the file only',
+      const day = parseDay(options.day);
+      const env = loadEnv(ExportEnv);
+      const settings = exportSettings(env);
+      if (options.out) settings.outDir = resolve(options.out);
+      // The SFTP settings are needed (and checked) only when something is to be delivered.
+      const transport = options.deliver ? sftpTransportFromEnv(loadEnv(SftpEnv)) : undefined;
+      const { pool } = createDb();
+      const bar = options.json ? undefined : createProgressBar(`export ${day}`, { total: false });
+      bar?.start(0, 0, { phase: 'building', rows: 0 });
+      try {
+        const result = await exportDay(
+          {
+            pool,
+            keyring: loadKeyring(),
+            settings,
+            transport,
+            onProgress: (e) =>
+              e.phase === 'build'
+                ? bar?.update({ phase: 'building', rows: e.rows })
+                : bar?.update({ phase: `delivering (try ${e.attempt})` }),
+          },
+          { day, deliver: options.deliver, force: options.force, trigger: 'cli' },
         );
+        bar?.stop();
+        emit(options, result, describeResult);
+      } finally {
+        bar?.stop();
+        await pool.end();
       }
-      const out = resolve(options.out ?? join(localDir(), 'exports'));
-      mkdirSync(out, { recursive: true, mode: 0o700 });
-      // Versions come with the delivery ledger; until then every local build is v1.
-      const version = 1;
-      const file = dayFileName(options.operator, options.day, version);
+    });
+
+  exp
+    .command('status')
+    .description('the delivery ledger: every delivery attempt, newest first, and the versions delivered')
+    .option('--day <YYYY-MM-DD>', 'one service day only')
+    .option('--limit <n>', 'at most this many attempts', (v) => Number.parseInt(v, 10), 50)
+    .option('--json', 'print { versions, attempts } as JSON')
+    .action(async (options: StatusOptions) => {
+      const day = options.day === undefined ? undefined : parseDay(options.day);
+      if (!Number.isInteger(options.limit) || options.limit < 1) throw new Error('--limit must be a positive integer');
       const { pool } = createDb();
       try {
-        const built = await buildDayFile({
-          pool,
-          keyring: loadKeyring(),
-          day: options.day,
-          path: join(out, file),
+        const attempts = await readLedger(pool, { day, limit: options.limit });
+        const versions = day === undefined ? [] : await deliveredVersions(pool, day);
+        const status = {
+          day: day ?? null,
+          versions: versions.map((v) => ({
+            version: v.version,
+            file: v.fileName,
+            rows: v.rows,
+            bytes: v.bytes,
+            sha256: v.sha256,
+            supersedes: v.supersedes,
+            deliveredAt: v.deliveredAt,
+          })),
+          attempts,
+        };
+        emit(options, status, (s) => {
+          const parts: string[] = [];
+          if (s.day !== null) {
+            parts.push(
+              s.versions.length === 0
+                ? `day ${s.day}: no version delivered yet`
+                : `day ${s.day}: versions delivered\n${table(
+                    ['version', 'file', 'rows', 'bytes', 'sha256', 'supersedes', 'delivered at'],
+                    s.versions.map((v) => [
+                      `v${v.version}`,
+                      v.file,
+                      v.rows,
+                      v.bytes,
+                      v.sha256.slice(0, 16),
+                      v.supersedes === null ? null : `v${v.supersedes}`,
+                      v.deliveredAt.toISOString(),
+                    ]),
+                  )}`,
+            );
+          }
+          parts.push(
+            s.attempts.length === 0
+              ? 'the delivery ledger is empty'
+              : `delivery ledger (newest first)\n${ledgerTable(s.attempts)}`,
+          );
+          return parts.join('\n');
         });
-        const client = await pool.connect();
-        let manifest: Manifest;
-        try {
-          manifest = {
-            serviceDay: options.day,
-            version,
-            file,
-            bytes: built.bytes,
-            sha256: built.sha256,
-            rows: built.rows,
-            generatedAt: new Date().toISOString(),
-            supersedes: null,
-            stats: await dayStats(client, options.day, built.rows),
-          };
-        } finally {
-          client.release();
-        }
-        const manifestPath = join(out, file.replace(/\.csv$/, '.manifest.json'));
-        writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
-        emit(options, manifest, (m) =>
-          [
-            `${join(out, m.file)}: ${m.rows} rows, ${m.bytes} bytes, sha256 ${m.sha256}`,
-            `manifest: ${manifestPath}`,
-            `day ${m.serviceDay}: ${m.stats.tapsStored} taps stored (${m.stats.accepted} accepted, ${m.stats.rejected} rejected), ${m.stats.matched} matched, ${m.stats.unmatched} unmatched, ${m.stats.duplicatesDropped} duplicates dropped, ${m.stats.deadLettered} dead-lettered`,
-            `validators: ${m.stats.validatorsSeen} seen, ${m.stats.validatorsComplete} complete, ${m.stats.validatorsWithGaps.length} with gaps, ${m.stats.validatorsAwaitingUpload.length} not yet uploaded past the day`,
-            'not delivered (--no-deliver); the file holds TC and HES in clear: keep it where only the export runs',
-          ].join('\n'),
-        );
       } finally {
         await pool.end();
       }
     });
+}
+
+function ledgerTable(rows: LedgerEntry[]): string {
+  return table(
+    ['finished', 'day', 'version', 'try', 'outcome', 'trigger', 'sha256', 'error'],
+    rows.map((r) => [
+      r.finishedAt.toISOString().replace(/\.\d+Z$/, 'Z'),
+      r.serviceDay,
+      `v${r.version}`,
+      r.attempt,
+      r.outcome,
+      r.trigger,
+      r.sha256.slice(0, 16),
+      r.error === null ? null : `${r.errorCode ?? ''} ${r.error}`.trim().slice(0, 80),
+    ]),
+  );
+}
+
+function describeResult(r: ExportDayResult): string {
+  const m = r.manifest;
+  const s = m.stats;
+  const head: Record<ExportDayResult['outcome'], string> = {
+    DELIVERED: `day ${r.serviceDay}: delivered v${r.version}${r.supersedes === null ? '' : ` (supersedes v${r.supersedes})`} to ${r.target} in ${r.attempts} attempt(s)`,
+    REDELIVERED: `day ${r.serviceDay}: re-delivered v${r.version} (--force; same bytes and manifest as before) to ${r.target} in ${r.attempts} attempt(s)`,
+    UNCHANGED: `day ${r.serviceDay}: unchanged since v${r.version}: nothing delivered (--force sends v${r.version} again)`,
+    BUILT: `day ${r.serviceDay}: built v${r.version}${r.supersedes === null ? '' : ` (would supersede v${r.supersedes})`}; not delivered (--no-deliver)`,
+  };
+  return [
+    head[r.outcome],
+    `file: ${m.file}: ${m.rows} rows, ${m.bytes} bytes, sha256 ${m.sha256}`,
+    `local copy: ${r.filePath} (holds TC and HES in clear: keep it where only the export runs)`,
+    `manifest: ${r.manifestPath}`,
+    `taps stored: ${s.tapsStored} (${s.accepted} accepted, ${s.rejected} rejected); in the file (matched): ${s.matched}; unmatched: ${s.unmatched}; duplicates dropped: ${s.duplicatesDropped}; dead-lettered: ${s.deadLettered}`,
+    `validators: ${s.validatorsSeen} seen, ${s.validatorsComplete} complete, ${s.validatorsWithGaps.length} with gaps, ${s.validatorsAwaitingUpload.length} not yet uploaded past the day`,
+  ].join('\n');
 }

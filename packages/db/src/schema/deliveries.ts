@@ -4,7 +4,6 @@ import {
   date,
   index,
   integer,
-  jsonb,
   pgTable,
   primaryKey,
   text,
@@ -30,7 +29,9 @@ export const exportVersions = pgTable(
     bytes: bigint('bytes', { mode: 'number' }).notNull(),
     rows: integer('rows').notNull(),
     supersedes: integer('supersedes'),
-    manifest: jsonb('manifest').$type<Record<string, unknown>>().notNull(),
+    // The manifest exactly as delivered (text, not jsonb: jsonb reorders keys, and a --force
+    // re-delivery must send the very bytes the receiver had).
+    manifestJson: text('manifest_json').notNull(),
     deliveredAt: timestamp('delivered_at', { withTimezone: true }).notNull().default(sql`now()`),
   },
   (t) => [primaryKey({ name: 'export_versions_pkey', columns: [t.serviceDay, t.version] })],
