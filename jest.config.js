@@ -8,8 +8,8 @@ const transform = {
 };
 const roots = ['<rootDir>/packages', '<rootDir>/services'];
 // ESM-only dependencies jest's CommonJS runtime cannot load as they are (fastify's
-// light-my-request → cookie 2): compiled to CommonJS by swc like our own sources.
-const transformIgnorePatterns = ['/node_modules/(?!(cookie)/)'];
+// light-my-request → cookie 2; bull-board's @fastify/static → content-disposition 3): compiled to CommonJS by swc like our own sources.
+const transformIgnorePatterns = ['/node_modules/(?!(cookie|content-disposition)/)'];
 
 module.exports = {
   // Integration tests wait on real servers; per-project testTimeout is not honoured by jest.

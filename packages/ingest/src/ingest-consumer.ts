@@ -2,7 +2,7 @@ import { type StoreResult, storeTapBatch } from '@boarding/db/bulk/tap-store';
 import type { Logger } from '@boarding/logger/logger';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
-import { classifyBatch, type IngestMessage } from './classify';
+import { type Classified, type ClassifyOptions, classifyBatch, type IngestMessage } from './classify';
 import type { IngestMetrics } from './metrics';
 
 export type IngestConsumerOptions = {
@@ -45,6 +45,60 @@ function isTransient(err: unknown): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** SPEC §2's clock rules for a topic: shared by the consumer and a replay, which must judge alike. */
+export function classifyOptionsFor(topic: string, maxTapAgeDays: number): ClassifyOptions {
+  return { topic, maxFutureMs: 10 * 60_000, maxAgeMs: maxTapAgeDays * 86_400_000 };
+}
+
+export type ChunkStoreContext = {
+  pool: Pool;
+  topic: string;
+  logger: Logger;
+  /** Counts each retry of a chunk after a transient database error. */
+  retries: { inc: () => void };
+};
+
+/**
+ * Store one classified chunk in ONE PostgreSQL transaction, retrying it in place (with kafkajs
+ * heartbeats between tries) while the database error is transient. The consumer and a replay
+ * both write through here, so a replayed message is stored exactly as the first pass stored it.
+ */
+export async function storeClassifiedChunk(
+  ctx: ChunkStoreContext,
+  classified: Classified,
+  heartbeat: () => Promise<void>,
+): Promise<StoreResult> {
+  const { pool, topic, logger } = ctx;
+  for (let attempt = 1; ; attempt++) {
+    // Tagged, not instanceof Error: socket errors come from another realm under jest.
+    const connected = await pool.connect().then(
+      (client) => ({ client }),
+      (error: unknown) => ({ error }),
+    );
+    if ('error' in connected) {
+      if (!isTransient(connected.error) || attempt >= 30) throw connected.error;
+    } else {
+      const { client } = connected;
+      try {
+        await client.query('begin');
+        const result = await storeTapBatch(client, { topic, ...classified });
+        await client.query('commit');
+        client.release();
+        return result;
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        // A broken connection must not go back to the pool.
+        client.release(err as Error);
+        if (!isTransient(err) || attempt >= 30) throw err;
+        logger.warn({ attempt, code: (err as { code?: string }).code }, 'database error, retrying the batch');
+      }
+    }
+    ctx.retries.inc();
+    await heartbeat().catch(() => undefined);
+    await sleep(Math.min(5000, 100 * 2 ** attempt));
+  }
+}
+
 /**
  * The ingest consumer: kafkajs consumer group, eachBatch, ONE PostgreSQL transaction per chunk,
  * and the chunk's offsets committed to Kafka only after that transaction committed. A crash
@@ -61,41 +115,11 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
     maxBytesPerPartition: 1 << 20,
     maxBytes: 8 << 20,
   });
-  const classifyOptions = { topic, maxFutureMs: 10 * 60_000, maxAgeMs: options.maxTapAgeDays * 86_400_000 };
+  const classifyOptions = classifyOptionsFor(topic, options.maxTapAgeDays);
+  const storeContext: ChunkStoreContext = { pool, topic, logger, retries: metrics.retries };
 
-  async function storeChunk(messages: IngestMessage[], heartbeat: () => Promise<void>): Promise<StoreResult> {
-    const classified = classifyBatch(messages, classifyOptions);
-    for (let attempt = 1; ; attempt++) {
-      // Tagged, not instanceof Error: socket errors come from another realm under jest.
-      const connected = await pool.connect().then(
-        (client) => ({ client }),
-        (error: unknown) => ({ error }),
-      );
-      if ('error' in connected) {
-        if (!isTransient(connected.error) || attempt >= 30) throw connected.error;
-      } else {
-        const { client } = connected;
-        try {
-          await client.query('begin');
-          const result = await storeTapBatch(client, { topic, ...classified });
-          await client.query('commit');
-          client.release();
-          return result;
-        } catch (err) {
-          await client.query('rollback').catch(() => undefined);
-          // A broken connection must not go back to the pool.
-          client.release(err as Error);
-          if (!isTransient(err) || attempt >= 30) throw err;
-          logger.warn(
-            { attempt, code: (err as { code?: string }).code },
-            'database error, retrying the batch',
-          );
-        }
-      }
-      metrics.retries.inc();
-      await heartbeat().catch(() => undefined);
-      await sleep(Math.min(5000, 100 * 2 ** attempt));
-    }
+  function storeChunk(messages: IngestMessage[], heartbeat: () => Promise<void>): Promise<StoreResult> {
+    return storeClassifiedChunk(storeContext, classifyBatch(messages, classifyOptions), heartbeat);
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {

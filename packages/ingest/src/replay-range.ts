@@ -1,0 +1,370 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@boarding/logger/logger';
+import type { Admin, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import { classifyBatch, type IngestMessage } from './classify';
+import { classifyOptionsFor, storeClassifiedChunk } from './ingest-consumer';
+
+const DAY_MS = 86_400_000;
+// Türkiye is UTC+3 all year (SPEC §2), as in contracts' serviceDayOf.
+const ISTANBUL_OFFSET_MS = 3 * 3_600_000;
+
+/** Offsets [from, to) of one partition: `to` is exclusive. */
+export type PartitionRange = { partition: number; from: number; to: number };
+
+/** Where in the topic the taps of one service day can be, captured once at the start. */
+export type ReplayWindow = {
+  /** The Kafka timestamps (epoch ms) the offsets were looked up by; `toMs` null: "the end now". */
+  fromMs: number;
+  toMs: number | null;
+  partitions: PartitionRange[];
+};
+
+export type ReplayProgress = {
+  /** Messages of the window handled so far, and the window's size in offsets. */
+  read: number;
+  total: number;
+  /** Newly stored taps so far (every day). */
+  stored: number;
+  partitionsDone: number;
+  partitions: number;
+};
+
+export type ReplayDayOptions = {
+  kafka: Kafka;
+  pool: Pool;
+  topic: string;
+  /** The service day, YYYY-MM-DD (Europe/Istanbul). */
+  day: string;
+  /** The ingest's MAX_TAP_AGE_DAYS: the window's length and the clock rule, as in the first pass. */
+  maxTapAgeDays: number;
+  /** Messages per database transaction (the ingest's chunk size). */
+  chunkSize: number;
+  logger: Logger;
+  /** Partitions stored at once; the pool needs this many connections (plus one). */
+  concurrency?: number;
+  now?: () => number;
+  onProgress?: (progress: ReplayProgress) => void;
+};
+
+export type ReplayDayResult = {
+  day: string;
+  topic: string;
+  window: ReplayWindow;
+  /** Messages read inside the window, whatever they held. */
+  messagesRead: number;
+  /** Messages that are valid taps of the day (repeats of one tap included). */
+  tapsOfDay: number;
+  /** Taps of the day that were not in the store when the replay read them, and now are. */
+  storedOfDay: number;
+  /** Newly stored taps of every day in the window (late taps of earlier days included). */
+  stored: number;
+  /** Of those, matched to a card holder at tappedAt. */
+  matched: number;
+  /** Messages whose tap was already stored from this very message (the usual case in a replay). */
+  alreadyStored: number;
+  /** Second uploads of a stored tap (counted again by a replay; recorded once). */
+  duplicates: number;
+  /** Messages judged dead letters, by reason (recorded once, however often replayed). */
+  deadLettered: Record<string, number>;
+  heartbeats: number;
+  /** Chunks retried after a transient database error. */
+  retries: number;
+  seconds: number;
+};
+
+/** The day is not a calendar date as YYYY-MM-DD. */
+export class ReplayInputError extends Error {
+  readonly code = 'REPLAY_INPUT_INVALID';
+  readonly retryable = false;
+}
+
+/** The replay's consumer stopped for good before the window was read. */
+export class ReplayConsumerError extends Error {
+  readonly code = 'REPLAY_CONSUMER_FAILED';
+  readonly retryable = true;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Epoch ms of 00:00 Europe/Istanbul on `day`. */
+export function istanbulDayStart(day: string): number {
+  const ms = Date.parse(`${day}T00:00:00.000Z`);
+  // Date.parse rolls 2020-02-30 over into March; a day must survive the round trip.
+  if (!DAY.test(day) || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== day) {
+    throw new ReplayInputError(`day must be a date as YYYY-MM-DD, got ${JSON.stringify(day)}`);
+  }
+  return ms - ISTANBUL_OFFSET_MS;
+}
+
+/**
+ * The offsets to read for day D, per partition, looked up by Kafka timestamp (= upload time):
+ * - from: the first message at or after the start of D, less the 10 minutes a device clock may
+ *   run ahead (SPEC §2): a tap stamped 00:05 of D by a clock 8 minutes fast can be uploaded at
+ *   23:57 of D-1 and is still accepted as a tap of D, so the window must include it.
+ * - to: the first message at or after the end of D + MAX_TAP_AGE_DAYS (a later upload of a tap
+ *   of D is dead-lettered as too old, so it can hold no tap of D); when that moment is still
+ *   to come, the partition's end now.
+ */
+export async function replayWindow(
+  admin: Admin,
+  topic: string,
+  day: string,
+  options: { maxTapAgeDays: number; now?: number },
+): Promise<ReplayWindow> {
+  const { maxFutureMs } = classifyOptionsFor(topic, options.maxTapAgeDays);
+  const fromMs = istanbulDayStart(day) - maxFutureMs;
+  const endMs = istanbulDayStart(day) + DAY_MS + options.maxTapAgeDays * DAY_MS;
+  const toMs = endMs > (options.now ?? Date.now()) ? null : endMs;
+  const [starts, ends] = await Promise.all([
+    admin.fetchTopicOffsetsByTimestamp(topic, fromMs),
+    toMs === null
+      ? admin.fetchTopicOffsets(topic).then((o) => o.map((p) => ({ partition: p.partition, offset: p.high })))
+      : // kafkajs answers the high watermark for a partition with no message at or after toMs.
+        admin.fetchTopicOffsetsByTimestamp(topic, toMs),
+  ]);
+  const endOf = new Map(ends.map((e) => [e.partition, Number(e.offset)] as const));
+  const partitions = starts
+    .map((s) => {
+      const from = Number(s.offset);
+      // Timestamps are set by the producer and may step back a little; never a negative range.
+      const to = Math.max(from, endOf.get(s.partition) ?? from);
+      return { partition: s.partition, from, to };
+    })
+    .sort((a, b) => a.partition - b.partition);
+  return { fromMs, toMs, partitions };
+}
+
+/**
+ * Re-read the taps of service day D from Kafka and store them again through the ingest's own
+ * classify → store path (`storeClassifiedChunk`), which is idempotent by (validatorId, seq) and
+ * by Kafka coordinates: what is stored stays as it is, what went missing is stored again.
+ *
+ * Reads with a throwaway consumer group that seeks to the window and never commits, so the
+ * ingest group's offsets are never touched and the group leaves nothing behind on the broker.
+ * Everything in the window is fed through, taps of other days included (normally already
+ * stored: counted, not changed). Returns once every partition reached its end offset.
+ */
+export async function replayDay(options: ReplayDayOptions): Promise<ReplayDayResult> {
+  const started = Date.now();
+  const { kafka, topic, day } = options;
+  // A malformed day is refused before anything connects.
+  istanbulDayStart(day);
+  const admin = kafka.admin();
+  await admin.connect();
+  let window: ReplayWindow;
+  try {
+    window = await replayWindow(admin, topic, day, {
+      maxTapAgeDays: options.maxTapAgeDays,
+      now: (options.now ?? Date.now)(),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+
+  const result: ReplayDayResult = {
+    day,
+    topic,
+    window,
+    messagesRead: 0,
+    tapsOfDay: 0,
+    storedOfDay: 0,
+    stored: 0,
+    matched: 0,
+    alreadyStored: 0,
+    duplicates: 0,
+    deadLettered: {},
+    heartbeats: 0,
+    retries: 0,
+    seconds: 0,
+  };
+  const pending = window.partitions.filter((p) => p.to > p.from);
+  const total = pending.reduce((a, p) => a + (p.to - p.from), 0);
+  const done = new Set<number>();
+  const progress = (): ReplayProgress => ({
+    read: result.messagesRead,
+    total,
+    stored: result.stored,
+    partitionsDone: done.size,
+    partitions: pending.length,
+  });
+  options.onProgress?.(progress());
+  if (pending.length > 0) {
+    await readWindow(options, window.partitions, result, done, () => options.onProgress?.(progress()));
+  }
+  result.seconds = (Date.now() - started) / 1000;
+  return result;
+}
+
+async function readWindow(
+  options: ReplayDayOptions,
+  partitions: PartitionRange[],
+  result: ReplayDayResult,
+  done: Set<number>,
+  onProgress: () => void,
+): Promise<void> {
+  const { kafka, pool, topic, day, logger } = options;
+  const pending = partitions.filter((p) => p.to > p.from);
+  const idle = partitions.filter((p) => p.to <= p.from).map((p) => p.partition);
+  const classifyOptions = classifyOptionsFor(topic, options.maxTapAgeDays);
+  const retries = {
+    inc: () => {
+      result.retries++;
+    },
+  };
+  const storeContext = { pool, topic, logger, retries };
+  const end = new Map(pending.map((p) => [p.partition, p.to] as const));
+  // The next offset to handle per partition: where a (re)joined consumer is sent back to.
+  const next = new Map(pending.map((p) => [p.partition, p.from] as const));
+
+  const consumer = kafka.consumer({
+    groupId: `boarding-replay-${day}-${randomUUID()}`,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    // As the ingest: a fetch response is held whole while its batches are stored.
+    maxBytesPerPartition: 1 << 20,
+    maxBytes: 8 << 20,
+  });
+
+  let finish: () => void = () => undefined;
+  let fail: (err: Error) => void = () => undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  // Settled before anyone awaits it when the consumer fails while still joining.
+  finished.catch(() => undefined);
+  let failed = false;
+  const stopWith = (err: Error) => {
+    failed = true;
+    fail(err);
+  };
+
+  const advance = (partition: number, to: number) => {
+    const limit = end.get(partition);
+    if (limit === undefined || done.has(partition)) return;
+    next.set(partition, Math.max(next.get(partition) ?? 0, Math.min(to, limit)));
+    if ((next.get(partition) ?? 0) >= limit) {
+      done.add(partition);
+      // Stop fetching it; the messages after `to` are not ours to store.
+      consumer.pause([{ topic, partitions: [partition] }]);
+      onProgress();
+      if (done.size === pending.length) finish();
+    }
+  };
+
+  // Sent to the window on every join: the first, and any after a rebalance or a restart of the
+  // consumer by kafkajs (a group that never commits would otherwise start from the end).
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    // Partitions with nothing to read would otherwise be fetched (and ignored) in a loop.
+    if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
+    for (const p of pending) {
+      if (done.has(p.partition)) consumer.pause([{ topic, partitions: [p.partition] }]);
+      else consumer.seek({ topic, partition: p.partition, offset: String(next.get(p.partition) ?? p.from) });
+    }
+  });
+  // A batch of control records only (transactions, compaction) never reaches eachBatch, yet it
+  // moves the partition on: without this a window ending in one would never be seen to end.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.batchSize === 0) advance(payload.partition, Number(payload.lastOffset) + 1);
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart)
+      stopWith(new ReplayConsumerError(`replay consumer crashed: ${payload.error.message}`));
+  });
+
+  const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    const partition = batch.partition;
+    const limit = end.get(partition);
+    if (failed || limit === undefined || done.has(partition)) return;
+    const from = next.get(partition) ?? 0;
+    const messages: IngestMessage[] = [];
+    for (const m of batch.messages) {
+      const offset = Number(m.offset);
+      if (offset >= from && offset < limit) {
+        messages.push({ partition, offset, timestamp: Number(m.timestamp), key: m.key, value: m.value });
+      }
+    }
+    try {
+      for (let i = 0; i < messages.length; i += options.chunkSize) {
+        if (!isRunning() || isStale() || failed) return;
+        const chunk = messages.slice(i, i + options.chunkSize);
+        const last = chunk[chunk.length - 1];
+        if (!last) continue;
+        const classified = classifyBatch(chunk, classifyOptions);
+        const ofDay = firstKeysOfDay(classified.taps, day);
+        const missing = ofDay.length === 0 ? 0 : ofDay.length - (await countStoredKeys(pool, ofDay));
+        const stored = await storeClassifiedChunk(storeContext, classified, heartbeat);
+        result.messagesRead += chunk.length;
+        result.tapsOfDay += classified.taps.filter((t) => t.serviceDay === day).length;
+        result.storedOfDay += missing;
+        result.stored += stored.stored;
+        result.matched += stored.matched;
+        result.alreadyStored += stored.alreadyStored;
+        result.duplicates += stored.duplicates;
+        result.heartbeats += stored.heartbeats;
+        for (const [reason, n] of Object.entries(stored.deadLettered)) {
+          result.deadLettered[reason] = (result.deadLettered[reason] ?? 0) + n;
+        }
+        // Moves this consumer's fetch position only: the group commits nothing.
+        resolveOffset(String(last.offset));
+        next.set(partition, last.offset + 1);
+        onProgress();
+        // A heartbeat refused by a rebalance is not a failure: isStale() stops this batch at the
+        // next chunk, and the GROUP_JOIN handler sends the consumer back to `next`.
+        await heartbeat().catch(() => undefined);
+      }
+      if (!isRunning() || isStale() || failed) return;
+      // The whole batch is handled, including records kafkajs filtered out (control records).
+      const lastOffset = batch.lastOffset();
+      resolveOffset(lastOffset);
+      advance(partition, Number(lastOffset) + 1);
+    } catch (err) {
+      // The command fails with this error; kafkajs must not retry the batch behind its back.
+      stopWith(err instanceof Error ? err : new Error(String(err)));
+    }
+  };
+
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: false });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.concurrency ?? 4,
+      eachBatch,
+    });
+    await finished;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+type TapKey = { validatorId: string; seq: number; serviceDay: string };
+
+/**
+ * Keys whose first occurrence in the chunk is a tap of `day`: exactly the taps of the day the
+ * store inserts when their key is missing (a repeat or a conflict is judged against the first).
+ */
+function firstKeysOfDay(taps: TapKey[], day: string): TapKey[] {
+  const seen = new Set<string>();
+  const keys: TapKey[] = [];
+  for (const t of taps) {
+    const key = `${t.validatorId}\u0000${t.seq}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (t.serviceDay === day) keys.push(t);
+  }
+  return keys;
+}
+
+/** How many of these taps the idempotency ledger (tap_keys) already holds. */
+async function countStoredKeys(pool: Pool, keys: TapKey[]): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `select count(*)::int as n
+     from tap_keys k join unnest($1::text[], $2::int8[]) as u(v, s) on k.validator_id = u.v and k.seq = u.s`,
+    [keys.map((k) => k.validatorId), keys.map((k) => k.seq)],
+  );
+  return rows[0]?.n ?? 0;
+}
