@@ -1,9 +1,12 @@
 import { Command, CommanderError } from 'commander';
+import { registerDay } from './commands/day';
 import { registerDeadletters } from './commands/deadletters';
+import { registerDemo } from './commands/demo';
 import { registerExport } from './commands/export';
 import { registerIngest } from './commands/ingest';
 import { registerMigrate } from './commands/migrate';
 import { registerRegistry } from './commands/registry';
+import { registerReplay } from './commands/replay';
 import { registerServe } from './commands/serve';
 import { registerSimulate } from './commands/simulate';
 import { registerStack } from './commands/stack';
@@ -21,6 +24,12 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerDeadletters(program);
   registerExport(program);
+  registerReplay(program);
+  registerDay(program);
+  // The demo runs the other commands, each on a fresh program as a user would type them.
+  registerDemo(program, async (args) => {
+    await buildProgram().exitOverride().parseAsync(args, { from: 'user' });
+  });
   return program;
 }
 

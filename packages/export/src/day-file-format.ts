@@ -100,3 +100,10 @@ export const DAY_FILE_CSV_OPTIONS = {
 export function manifestFileName(fileName: string): string {
   return fileName.replace(/\.csv(\.gz)?$/, '.manifest.json');
 }
+
+/** A real calendar date as YYYY-MM-DD (2020-02-30 is not: Date.parse would roll it into March). */
+export function isCalendarDay(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const ms = Date.parse(`${value}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === value;
+}

@@ -8,7 +8,7 @@ import type { Keyring } from '@boarding/encryption/keyring';
 import type { Logger } from '@boarding/logger/logger';
 import type { Pool } from 'pg';
 import { buildDayFile } from './build-day-file';
-import { dayFileName, manifestFileName } from './day-file-format';
+import { dayFileName, isCalendarDay, manifestFileName } from './day-file-format';
 import {
   type DeliveredVersion,
   lastDeliveredVersion,
@@ -79,7 +79,7 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
  * `DeliveryFailedError` with the ledger saying why.
  */
 export async function exportDay(ctx: ExportContext, input: ExportDayInput): Promise<ExportDayResult> {
-  if (!DAY.test(input.day) || Number.isNaN(Date.parse(`${input.day}T00:00:00Z`))) {
+  if (!DAY.test(input.day) || !isCalendarDay(input.day)) {
     throw new ExportInputError(`day must be a date as YYYY-MM-DD, got ${JSON.stringify(input.day)}`);
   }
   if (input.deliver && !ctx.transport) throw new ExportInputError('delivery asked without a transport');

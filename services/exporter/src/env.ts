@@ -1,1 +1,61 @@
-export {};
+import { DatabaseEnv, RedisEnv, SftpEnv } from '@boarding/config/env';
+import { ExportEnv } from '@boarding/export/settings';
+import { z } from 'zod';
+import { isTimeZone } from './zoned-date';
+
+// Queue names and prefixes become parts of Redis keys, where BullMQ uses ':' as the separator.
+const redisKeyPart = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1–64 characters of A-Z a-z 0-9 . _ -');
+
+export const ExporterEnv = DatabaseEnv.extend(RedisEnv.shape)
+  .extend(SftpEnv.shape)
+  .extend(ExportEnv.shape)
+  .extend({
+    // When the nightly export of D−1 fires (SPEC §5), read in EXPORT_TZ.
+    EXPORT_CRON: z
+      .string()
+      .trim()
+      .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron pattern of 5 or 6 fields')
+      .default('30 3 * * *'),
+    // Zone of the cron and of "yesterday". Keep it the service-day zone (SPEC §2: Europe/Istanbul),
+    // or the nightly job would pick a day that is not the one that just ended.
+    EXPORT_TZ: z
+      .string()
+      .refine(isTimeZone, 'must be an IANA time zone such as Europe/Istanbul')
+      .default('Europe/Istanbul'),
+    // Local time (EXPORT_TZ) on the morning after D until which the nightly export of D waits for
+    // every validator to be complete; after it, D is delivered as it is, gaps named in the manifest.
+    EXPORT_DEADLINE: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:mm (24-hour)')
+      .default('06:00'),
+    // Pause between completeness checks while waiting for the deadline. Fractions are accepted so
+    // tests can re-check within a second.
+    EXPORT_RECHECK_MINUTES: z.coerce.number().positive().max(240).default(10),
+    // Days before D re-exported every night (late taps, registry corrections): a new version only
+    // if the content changed (SPEC §5).
+    LATE_WINDOW_DAYS: z.coerce.number().int().min(0).max(60).default(7),
+    // Queue shared by every exporter process of one deployment (scheduler, producers, workers).
+    EXPORT_QUEUE: redisKeyPart.default('boarding-export'),
+    // Redis key prefix of the queue: tests give each run its own, so runs never see each other's jobs.
+    EXPORT_QUEUE_PREFIX: redisKeyPart.default('bull'),
+    // Job tries (the first included) before a day is failed for good and alerted; each try already
+    // retries the delivery DELIVERY_ATTEMPTS times.
+    EXPORT_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
+    // Wait before the second job try, doubled after each failure (BullMQ exponential backoff).
+    EXPORT_JOB_BACKOFF_MS: z.coerce.number().int().min(0).max(3600000).default(60000),
+    // A try still running after this long counts as failed (a stuck SFTP session must not hold the
+    // day forever). The stuck work itself is not cancelled: the day's advisory lock keeps the next
+    // try from running beside it.
+    EXPORT_JOB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86400000).default(3600000),
+    // Jobs one process runs at once. Each export holds two PostgreSQL connections and writes a
+    // file; waiting for completeness holds nothing (the job sleeps in Redis).
+    EXPORTER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+    // Port of /healthz, /readyz, /metrics and /board.
+    EXPORTER_PORT: z.coerce.number().int().min(0).max(65535).default(9102),
+    // Bull Board (/board) is mounted only when set: send it as `Authorization: Bearer <token>` or as
+    // the password of HTTP Basic. The board can retry and remove jobs, hence a long secret.
+    EXPORTER_BOARD_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  });
+export type ExporterEnv = z.infer<typeof ExporterEnv>;

@@ -3,6 +3,7 @@ import { loadEnv, SftpEnv } from '@boarding/config/env';
 import { createDb } from '@boarding/db/client';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import { loadKeyring } from '@boarding/encryption/keyring';
+import { isCalendarDay } from '@boarding/export/day-file-format';
 import { type ExportDayResult, exportDay } from '@boarding/export/export-day';
 import { deliveredVersions, type LedgerEntry, readLedger } from '@boarding/export/ledger';
 import { ExportEnv, exportSettings } from '@boarding/export/settings';
@@ -16,7 +17,7 @@ type StatusOptions = GlobalOptions & { day?: string; limit: number };
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function parseDay(value: string): string {
-  if (!DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+  if (!DAY.test(value) || !isCalendarDay(value)) {
     throw new Error(`--day must be a date as YYYY-MM-DD, got ${JSON.stringify(value)}`);
   }
   return value;
@@ -35,7 +36,10 @@ export function registerExport(program: Command): void {
     .requiredOption('--day <YYYY-MM-DD>', 'the service day')
     .option('--force', 're-deliver the last delivered version when the content has not changed')
     .option('--no-deliver', 'build the file and its manifest locally only (no SFTP, no ledger)')
-    .option('--out <dir>', 'where files and manifests are written and kept (default EXPORT_DIR or .local/exports)')
+    .option(
+      '--out <dir>',
+      'where files and manifests are written and kept (default EXPORT_DIR or .local/exports)',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (options: RunOptions) => {
       const day = parseDay(options.day);
@@ -77,7 +81,8 @@ export function registerExport(program: Command): void {
     .option('--json', 'print { versions, attempts } as JSON')
     .action(async (options: StatusOptions) => {
       const day = options.day === undefined ? undefined : parseDay(options.day);
-      if (!Number.isInteger(options.limit) || options.limit < 1) throw new Error('--limit must be a positive integer');
+      if (!Number.isInteger(options.limit) || options.limit < 1)
+        throw new Error('--limit must be a positive integer');
       const { pool } = createDb();
       try {
         const attempts = await readLedger(pool, { day, limit: options.limit });

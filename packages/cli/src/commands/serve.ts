@@ -1,8 +1,10 @@
+import { main as serveExporter } from '@boarding/exporter-service/main';
 import { main as serveIngest } from '@boarding/ingest-service/main';
 import type { Command } from 'commander';
 
 const SERVICES: Record<string, (o: { port?: number }) => Promise<void>> = {
   ingest: serveIngest,
+  exporter: serveExporter,
 };
 
 export function registerServe(program: Command): void {

@@ -1,0 +1,185 @@
+import { closeSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { environmentWith, loadEnv } from '@boarding/config/env';
+import { localDir } from '@boarding/config/paths';
+import { maskCardNo, maskHes, maskTc } from '@boarding/contracts/mask';
+import type { Manifest } from '@boarding/export/manifest';
+import { ExporterEnv } from '@boarding/exporter-service/env';
+import { createExporterService } from '@boarding/exporter-service/exporter-service';
+import { planNight } from '@boarding/exporter-service/jobs/nightly-plan';
+import { addDays, calendarDateIn, zonedInstant } from '@boarding/exporter-service/zoned-date';
+import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
+import { createLogger } from '@boarding/logger/logger';
+import { type Command, InvalidArgumentError } from 'commander';
+import { parse } from 'csv-parse/sync';
+import { emit, type GlobalOptions, progressLine, table } from '../output';
+
+type DemoOptions = GlobalOptions & { day?: string; taps: number; seed: number };
+
+/** Runs one `boarding …` command in this process (the demo is those commands, in order). */
+export type RunCommand = (args: string[]) => Promise<void>;
+
+const whole = (value: string): number => {
+  const n = Number(value.replaceAll('_', ''));
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return n;
+};
+
+const SAMPLE_ROWS = 5;
+
+/**
+ * `boarding demo`: the whole pipeline on a simulated day, end to end, on the local stack — each
+ * step is the real command a user would type, then the nightly export of that day runs as a
+ * BullMQ job on an exporter worker and delivers to the local SFTP server.
+ */
+export function registerDemo(program: Command, run: RunCommand): void {
+  program
+    .command('demo')
+    .description(
+      'the whole pipeline on a simulated day: stack up, migrate, simulate a registry and a day, import, ingest, nightly export job (BullMQ), SFTP delivery',
+    )
+    .option('--day <YYYY-MM-DD>', 'the service day to simulate (default: yesterday in Europe/Istanbul)')
+    .option('--taps <n>', 'taps of the simulated day (about a minute of work at the default)', whole, 200000)
+    .option('--seed <n>', 'simulation seed: the same seed gives the same day', whole, 1)
+    .option('--json', 'print the result as JSON')
+    .action(async (options: DemoOptions) => {
+      const day = options.day ?? addDays(calendarDateIn(new Date(), 'Europe/Istanbul'), -1);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error('--day must be YYYY-MM-DD');
+      const started = Date.now();
+      const step = async (n: number, title: string, args: string[]) => {
+        progressLine('demo', `step ${n}/7: ${title} — boarding ${args.join(' ')}`);
+        // With --json, stdout carries only the demo's result: the steps' own reports go to stderr.
+        const write = process.stdout.write;
+        if (options.json) process.stdout.write = process.stderr.write.bind(process.stderr);
+        try {
+          await run(args);
+        } finally {
+          process.stdout.write = write;
+        }
+        if (process.exitCode !== undefined && process.exitCode !== 0) {
+          throw new Error(`demo stopped: \`boarding ${args.join(' ')}\` failed`);
+        }
+      };
+      await step(1, 'the local stack', ['stack', 'up']);
+      await step(2, 'database migrations', ['migrate']);
+      const demoDir = join(localDir(), 'demo');
+      mkdirSync(demoDir, { recursive: true, mode: 0o700 });
+      const registryFile = join(demoDir, `registry-${day}-seed${options.seed}.csv`);
+      await step(3, `a simulated day of ${options.taps} taps and its registry`, [
+        'simulate',
+        '--day',
+        day,
+        '--taps',
+        String(options.taps),
+        '--seed',
+        String(options.seed),
+        '--registry-out',
+        registryFile,
+      ]);
+      await step(4, 'the registry import', ['registry', 'import', registryFile, '--actor', 'demo']);
+      await step(5, 'the ingest, until caught up', ['ingest', '--until-caught-up']);
+
+      progressLine('demo', `step 6/7: the nightly export job of ${day} through BullMQ, delivered by SFTP`);
+      const env = loadEnv(ExporterEnv);
+      const logger = createLogger('exporter', { level: process.env.LOG_LEVEL ?? 'warn' });
+      const shutdown = new ShutdownRegistry(logger);
+      const exporter = createExporterService(env, logger, shutdown);
+      let job: Awaited<ReturnType<typeof exporter.waitForDay>>;
+      try {
+        await exporter.start({ http: false, scheduler: false, worker: true });
+        // What the scheduler's 03:30 firing of the night after D enqueues for D (its deadline
+        // passed, so it does not wait for stragglers); the late-window days are left out here.
+        const firedAt = zonedInstant(addDays(day, 1), '03:30', env.EXPORT_TZ);
+        const [nightly] = planNight({
+          firedAt,
+          timeZone: env.EXPORT_TZ,
+          deadline: env.EXPORT_DEADLINE,
+          lateWindowDays: 0,
+        });
+        if (!nightly) throw new Error('no export planned');
+        await exporter.enqueueDay(nightly);
+        job = await exporter.waitForDay(day, { timeoutMs: 15 * 60000, pollMs: 250 });
+      } finally {
+        await shutdown.stop();
+      }
+      if (job.state === 'failed') {
+        throw new Error(
+          `the export job of ${day} failed after ${job.attemptsMade} tries: ${job.failedReason} (see: npx boarding export status --day ${day})`,
+        );
+      }
+
+      progressLine('demo', 'step 7/7: what the Ministry received');
+      const result = job.result;
+      const exportDir = env.EXPORT_DIR ?? join(localDir(), 'exports');
+      const file = result.file ?? '';
+      const manifestName = file.replace(/\.csv(\.gz)?$/, '.manifest.json');
+      const manifest = JSON.parse(readFileSync(join(exportDir, manifestName), 'utf8')) as Manifest;
+      const receiverDir = environmentWith().SFTP_LOCAL_INCOMING;
+      const summary = {
+        day,
+        outcome: result.outcome,
+        version: result.version,
+        remote: `sftp://${env.SFTP_USER}@${env.SFTP_HOST}:${env.SFTP_PORT}${posix.join(env.SFTP_REMOTE_DIR, file)}`,
+        receivedAt: receiverDir ? join(receiverDir, file) : null,
+        manifest: posix.join(env.SFTP_REMOTE_DIR, manifestName),
+        stats: manifest.stats,
+        rows: manifest.rows,
+        sha256: manifest.sha256,
+        sample: file.endsWith('.csv') ? maskedSample(join(exportDir, file)) : [],
+        seconds: Math.round((Date.now() - started) / 100) / 10,
+      };
+      emit(options, summary, (s) => {
+        const st = s.stats;
+        return [
+          '',
+          s.outcome === 'UNCHANGED'
+            ? `day ${s.day}: v${s.version} was already delivered and the content is unchanged: nothing new was sent (a fresh --day or --seed delivers a new file)`
+            : `day ${s.day}: ${s.outcome.toLowerCase()} v${s.version} by SFTP in ${s.seconds}s end to end`,
+          `  file:     ${s.remote}`,
+          s.receivedAt ? `  on disk:  ${s.receivedAt} (the local SFTP server's upload directory)` : '',
+          `  manifest: ${s.manifest}`,
+          `  ${s.rows} rows (matched taps), sha256 ${s.sha256}`,
+          `  taps stored ${st.tapsStored}: ${st.accepted} accepted, ${st.rejected} rejected; matched ${st.matched}, unmatched ${st.unmatched}; duplicates dropped ${st.duplicatesDropped}; dead-lettered ${st.deadLettered}`,
+          `  validators: ${st.validatorsSeen} seen, ${st.validatorsComplete} complete, ${st.validatorsWithGaps.length} with gaps, ${st.validatorsAwaitingUpload.length} not yet uploaded past the day`,
+          `first ${s.sample.length} rows (TC, HES and card masked here; in clear in the delivered file):`,
+          s.sample.length > 0
+            ? table(
+                ['tc_kimlik_no', 'hes_kodu', 'kart_no', 'binis_zamani', 'ulasim_turu', 'hat_kodu', 'sonuc'],
+                s.sample.map((r) => [r.tc, r.hes, r.card, r.at, r.mode, r.line, r.result]),
+              )
+            : '  (none)',
+          `next: npx boarding export status --day ${s.day}; npx boarding day show ${s.day}; npx boarding replay --day ${s.day}`,
+        ]
+          .filter((l) => l !== '')
+          .join('\n');
+      });
+    });
+}
+
+/** The first rows of the local copy (its first 64 KiB is plenty), TC and HES masked. */
+function maskedSample(path: string) {
+  const buffer = Buffer.alloc(64 * 1024);
+  const fd = openSync(path, 'r');
+  let length: number;
+  try {
+    length = readSync(fd, buffer, 0, buffer.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const head = buffer
+    .subarray(0, length)
+    .toString('utf8')
+    .split('\r\n')
+    .slice(0, SAMPLE_ROWS + 1)
+    .join('\r\n');
+  const rows = parse(head, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  return rows.map((r) => ({
+    tc: maskTc(r.tc_kimlik_no ?? ''),
+    hes: maskHes(r.hes_kodu ?? ''),
+    card: maskCardNo(r.kart_no ?? ''),
+    at: r.binis_zamani ?? '',
+    mode: r.ulasim_turu ?? '',
+    line: r.hat_kodu ?? '',
+    result: r.sonuc ?? '',
+  }));
+}

@@ -1,0 +1,162 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadKeyring } from '@boarding/encryption/keyring';
+import { matchCard } from '@boarding/registry/verbs/match-card';
+import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
+import { createTestSftpDir, type TestSftpDir } from '@boarding/testing/sftp';
+import { Command } from 'commander';
+import { registerExport } from './export';
+
+const DAY = '2020-11-20';
+const FILE = 'BINIS_ESHOT_20201120_v1.csv';
+// Written out: the file the Ministry must receive for the day below (SPEC §4), byte for byte.
+const EXPECTED =
+  'tc_kimlik_no,hes_kodu,kart_no,kart_turu,binis_zamani,ulasim_turu,hat_kodu,arac_no,durak_kodu,dogrulayici_no,islem_no,sonuc,red_nedeni\r\n' +
+  '10000000146,ABCD1234X9,0400000000000A01,KISISEL,2020-11-20T07:59:59+03:00,VAPUR,"Karşıyaka, İskele",,KSK,FERRY-3,41,KABUL,\r\n' +
+  '10000000146,ABCD1234X9,0400000000000A01,KISISEL,2020-11-20T23:59:59+03:00,METRO,M1,,EVKA3,METRO-EVKA3-2,7,RED,HES_RISKY\r\n';
+
+describe('boarding export run / status', () => {
+  let db: TestDatabase;
+  let sftp: TestSftpDir;
+  let outDir: string;
+
+  /** `boarding export …` in-process with this test's database, SFTP dir and export dir. */
+  async function boarding(args: string[], env: Record<string, string> = {}) {
+    let stdout = '';
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      stdout += String(chunk);
+      return true;
+    });
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const vars: Record<string, string> = {
+      DATABASE_URL: db.url,
+      EXPORT_DIR: outDir,
+      SFTP_REMOTE_DIR: sftp.remoteDir,
+      DELIVERY_ATTEMPTS: '2',
+      DELIVERY_BACKOFF_MS: '50',
+      ...env,
+    };
+    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, vars);
+    try {
+      const program = new Command('boarding').exitOverride();
+      registerExport(program);
+      await program.parseAsync(args, { from: 'user' });
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      out.mockRestore();
+      err.mockRestore();
+    }
+    return stdout;
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase('cli_export');
+    sftp = await createTestSftpDir('cli-export');
+    outDir = await mkdtemp(join(tmpdir(), 'cli-export-'));
+    // The CLI decrypts with the configured keyring (the stack's dev key), so the fixture uses it.
+    const ctx = { db: db.db, keyring: loadKeyring(), actor: { id: 'test', channel: 'WEB' as const } };
+    await matchCard({
+      ctx,
+      input: {
+        cardNo: '0400000000000A01',
+        cardKind: 'PERSONAL',
+        tcKimlikNo: '10000000146',
+        hesCode: 'ABCD1234X9',
+        at: '2020-11-01T00:00:00Z',
+      },
+    });
+    await db.pool.query(`select ensure_boardings_partition('${DAY}')`);
+    const tap = (
+      v: string,
+      seq: number,
+      at: string,
+      mode: string,
+      line: string,
+      stop: string,
+      reason: string | null,
+    ) =>
+      db.pool.query(
+        `insert into boardings (service_day, validator_id, seq, card_no, tapped_at, mode, line_code, vehicle_id, stop_code,
+                                result, reject_reason, match_id, kafka_partition, kafka_offset, kafka_timestamp)
+         values ($1, $2, $3, '0400000000000A01', $4, $5, $6, null, $7, $8, $9, null, 0, $3, $4)`,
+        [DAY, v, seq, at, mode, line, stop, reason ? 'REJECTED' : 'ACCEPTED', reason],
+      );
+    // A comma in the line code is quoted; 23:59:59.999 is cut, never rounded into the next day.
+    await tap('METRO-EVKA3-2', 7, '2020-11-20T23:59:59.999+03:00', 'METRO', 'M1', 'EVKA3', 'HES_RISKY');
+    await tap('FERRY-3', 41, '2020-11-20T07:59:59.400+03:00', 'FERRY', 'Karşıyaka, İskele', 'KSK', null);
+  });
+
+  afterAll(async () => {
+    await sftp.remove();
+    await db.drop();
+    await rm(outDir, { recursive: true, force: true });
+  });
+
+  it('delivers the day file, exactly as SPEC §4 says, with its manifest', async () => {
+    const result = JSON.parse(await boarding(['export', 'run', '--day', DAY, '--json']));
+    expect(result).toMatchObject({ outcome: 'DELIVERED', serviceDay: DAY, version: 1, supersedes: null });
+    expect(await readFile(join(sftp.localDir, FILE), 'utf8')).toBe(EXPECTED);
+    expect((await readdir(sftp.localDir)).sort()).toEqual([FILE, 'BINIS_ESHOT_20201120_v1.manifest.json']);
+    const manifest = JSON.parse(
+      await readFile(join(sftp.localDir, 'BINIS_ESHOT_20201120_v1.manifest.json'), 'utf8'),
+    );
+    expect(Object.keys(manifest)).toEqual([
+      'serviceDay',
+      'version',
+      'file',
+      'bytes',
+      'sha256',
+      'rows',
+      'generatedAt',
+      'supersedes',
+      'stats',
+    ]);
+    expect(manifest).toMatchObject({
+      serviceDay: DAY,
+      version: 1,
+      file: FILE,
+      bytes: Buffer.byteLength(EXPECTED),
+      rows: 2,
+    });
+  });
+
+  it('says so when nothing changed, and the ledger shows both runs', async () => {
+    const human = await boarding(['export', 'run', '--day', DAY]);
+    expect(human).toContain(`day ${DAY}: unchanged since v1: nothing delivered`);
+    const status = JSON.parse(await boarding(['export', 'status', '--day', DAY, '--json']));
+    expect(status.versions).toEqual([
+      expect.objectContaining({ version: 1, file: FILE, rows: 2, supersedes: null }),
+    ]);
+    expect(
+      status.attempts.map((a: { outcome: string; trigger: string }) => `${a.outcome} ${a.trigger}`),
+    ).toEqual(['UNCHANGED cli', 'DELIVERED cli']);
+  });
+
+  it('fails with a clear error, and a ledger row, when the server is not the pinned one', async () => {
+    await db.pool.query(`update boardings set stop_code = 'KSK2' where validator_id = 'FERRY-3'`);
+    await expect(
+      boarding(['export', 'run', '--day', DAY], { SFTP_HOST_KEY_SHA256: `SHA256:${'B'.repeat(43)}` }),
+    ).rejects.toMatchObject({
+      code: 'SFTP_HOST_KEY_MISMATCH',
+      message: expect.stringMatching(/host key mismatch/),
+    });
+    const status = JSON.parse(await boarding(['export', 'status', '--day', DAY, '--json']));
+    expect(status.attempts[0]).toMatchObject({
+      version: 2,
+      outcome: 'FAILED',
+      errorCode: 'SFTP_HOST_KEY_MISMATCH',
+    });
+    expect(await readdir(sftp.localDir)).not.toContain('BINIS_ESHOT_20201120_v2.csv');
+  });
+
+  it('refuses a day that is not a date', async () => {
+    await expect(boarding(['export', 'run', '--day', '2020-13-45'])).rejects.toThrow(
+      '--day must be a date as YYYY-MM-DD, got "2020-13-45"',
+    );
+  });
+});
