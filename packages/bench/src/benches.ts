@@ -1,10 +1,11 @@
+import { exportBench } from './export-bench';
 import type { Bench } from './harness';
 import { ingestBench } from './ingest-bench';
 import { limitsBench } from './limits';
 import { registryBench } from './registry-bench';
 
 /** Every bench by name, in the order a run without names executes them (limits first: the bounds). */
-export const BENCHES: readonly Bench[] = [limitsBench, registryBench, ingestBench];
+export const BENCHES: readonly Bench[] = [limitsBench, registryBench, ingestBench, exportBench];
 
 export class UnknownBenchError extends Error {
   readonly code = 'BENCH_UNKNOWN';
