@@ -3,6 +3,7 @@ import { join, posix } from 'node:path';
 import { environmentWith, loadEnv } from '@boarding/config/env';
 import { localDir } from '@boarding/config/paths';
 import { maskCardNo, maskHes, maskTc } from '@boarding/contracts/mask';
+import { isCalendarDay } from '@boarding/export/day-file-format';
 import type { Manifest } from '@boarding/export/manifest';
 import { ExporterEnv } from '@boarding/exporter-service/env';
 import { createExporterService } from '@boarding/exporter-service/exporter-service';
@@ -13,6 +14,7 @@ import { createLogger } from '@boarding/logger/logger';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { emit, type GlobalOptions, progressLine, table } from '../output';
+import { createDemoSandbox } from './demo-sandbox';
 
 type DemoOptions = GlobalOptions & { day?: string; taps: number; seed: number };
 
@@ -44,7 +46,8 @@ export function registerDemo(program: Command, run: RunCommand): void {
     .option('--json', 'print the result as JSON')
     .action(async (options: DemoOptions) => {
       const day = options.day ?? addDays(calendarDateIn(new Date(), 'Europe/Istanbul'), -1);
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error('--day must be YYYY-MM-DD');
+      if (!isCalendarDay(day))
+        throw new Error(`--day must be a date as YYYY-MM-DD, got ${JSON.stringify(day)}`);
       const started = Date.now();
       const step = async (n: number, title: string, args: string[]) => {
         progressLine('demo', `step ${n}/7: ${title} — boarding ${args.join(' ')}`);
@@ -61,99 +64,126 @@ export function registerDemo(program: Command, run: RunCommand): void {
         }
       };
       await step(1, 'the local stack', ['stack', 'up']);
-      await step(2, 'database migrations', ['migrate']);
-      const demoDir = join(localDir(), 'demo');
-      mkdirSync(demoDir, { recursive: true, mode: 0o700 });
-      const registryFile = join(demoDir, `registry-${day}-seed${options.seed}.csv`);
-      await step(3, `a simulated day of ${options.taps} taps and its registry`, [
-        'simulate',
-        '--day',
-        day,
-        '--taps',
-        String(options.taps),
-        '--seed',
-        String(options.seed),
-        '--registry-out',
-        registryFile,
-      ]);
-      await step(4, 'the registry import', ['registry', 'import', registryFile, '--actor', 'demo']);
-      await step(5, 'the ingest, until caught up', ['ingest', '--until-caught-up']);
-
-      progressLine('demo', `step 6/7: the nightly export job of ${day} through BullMQ, delivered by SFTP`);
-      const env = loadEnv(ExporterEnv);
-      const logger = createLogger('exporter', { level: process.env.LOG_LEVEL ?? 'warn' });
-      const shutdown = new ShutdownRegistry(logger);
-      const exporter = createExporterService(env, logger, shutdown);
-      let job: Awaited<ReturnType<typeof exporter.waitForDay>>;
+      const sandbox = await createDemoSandbox(new Date().toISOString().replace(/\D/g, '').slice(0, 14));
+      progressLine(
+        'demo',
+        `sandbox: database boarding_demo, topic ${sandbox.env.KAFKA_TAPS_TOPIC}, settings in ${sandbox.envFile}`,
+      );
+      // The steps read their settings from the environment: the sandbox's win over the stack's.
+      const saved = Object.fromEntries(Object.keys(sandbox.env).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, sandbox.env);
       try {
-        await exporter.start({ http: false, scheduler: false, worker: true });
-        // What the scheduler's 03:30 firing of the night after D enqueues for D (its deadline
-        // passed, so it does not wait for stragglers); the late-window days are left out here.
-        const firedAt = zonedInstant(addDays(day, 1), '03:30', env.EXPORT_TZ);
-        const [nightly] = planNight({
-          firedAt,
-          timeZone: env.EXPORT_TZ,
-          deadline: env.EXPORT_DEADLINE,
-          lateWindowDays: 0,
-        });
-        if (!nightly) throw new Error('no export planned');
-        await exporter.enqueueDay(nightly);
-        job = await exporter.waitForDay(day, { timeoutMs: 15 * 60000, pollMs: 250 });
+        await step(2, 'database migrations', ['migrate']);
+        const demoDir = join(localDir(), 'demo');
+        mkdirSync(demoDir, { recursive: true, mode: 0o700 });
+        const registryFile = join(demoDir, `registry-${day}-seed${options.seed}.csv`);
+        await step(3, `a simulated day of ${options.taps} taps and its registry`, [
+          'simulate',
+          '--day',
+          day,
+          '--taps',
+          String(options.taps),
+          '--seed',
+          String(options.seed),
+          '--registry-out',
+          registryFile,
+        ]);
+        await step(4, 'the registry import', ['registry', 'import', registryFile, '--actor', 'demo']);
+        await step(5, 'the ingest, until caught up', ['ingest', '--until-caught-up']);
+        await exportAndShow(day, started, sandbox.envFile, options);
       } finally {
-        await shutdown.stop();
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
       }
-      if (job.state === 'failed') {
-        throw new Error(
-          `the export job of ${day} failed after ${job.attemptsMade} tries: ${job.failedReason} (see: npx boarding export status --day ${day})`,
-        );
-      }
-
-      progressLine('demo', 'step 7/7: what the Ministry received');
-      const result = job.result;
-      const exportDir = env.EXPORT_DIR ?? join(localDir(), 'exports');
-      const file = result.file ?? '';
-      const manifestName = file.replace(/\.csv(\.gz)?$/, '.manifest.json');
-      const manifest = JSON.parse(readFileSync(join(exportDir, manifestName), 'utf8')) as Manifest;
-      const receiverDir = environmentWith().SFTP_LOCAL_INCOMING;
-      const summary = {
-        day,
-        outcome: result.outcome,
-        version: result.version,
-        remote: `sftp://${env.SFTP_USER}@${env.SFTP_HOST}:${env.SFTP_PORT}${posix.join(env.SFTP_REMOTE_DIR, file)}`,
-        receivedAt: receiverDir ? join(receiverDir, file) : null,
-        manifest: posix.join(env.SFTP_REMOTE_DIR, manifestName),
-        stats: manifest.stats,
-        rows: manifest.rows,
-        sha256: manifest.sha256,
-        sample: file.endsWith('.csv') ? maskedSample(join(exportDir, file)) : [],
-        seconds: Math.round((Date.now() - started) / 100) / 10,
-      };
-      emit(options, summary, (s) => {
-        const st = s.stats;
-        return [
-          '',
-          s.outcome === 'UNCHANGED'
-            ? `day ${s.day}: v${s.version} was already delivered and the content is unchanged: nothing new was sent (a fresh --day or --seed delivers a new file)`
-            : `day ${s.day}: ${s.outcome.toLowerCase()} v${s.version} by SFTP in ${s.seconds}s end to end`,
-          `  file:     ${s.remote}`,
-          s.receivedAt ? `  on disk:  ${s.receivedAt} (the local SFTP server's upload directory)` : '',
-          `  manifest: ${s.manifest}`,
-          `  ${s.rows} rows (matched taps), sha256 ${s.sha256}`,
-          `  taps stored ${st.tapsStored}: ${st.accepted} accepted, ${st.rejected} rejected; matched ${st.matched}, unmatched ${st.unmatched}; duplicates dropped ${st.duplicatesDropped}; dead-lettered ${st.deadLettered}`,
-          `  validators: ${st.validatorsSeen} seen, ${st.validatorsComplete} complete, ${st.validatorsWithGaps.length} with gaps, ${st.validatorsAwaitingUpload.length} not yet uploaded past the day`,
-          `first ${s.sample.length} rows (TC, HES and card masked here; in clear in the delivered file):`,
-          s.sample.length > 0
-            ? table(
-                ['tc_kimlik_no', 'hes_kodu', 'kart_no', 'binis_zamani', 'ulasim_turu', 'hat_kodu', 'sonuc'],
-                s.sample.map((r) => [r.tc, r.hes, r.card, r.at, r.mode, r.line, r.result]),
-              )
-            : '  (none)',
-          `next: npx boarding export status --day ${s.day}; npx boarding day show ${s.day}; npx boarding replay --day ${s.day}`,
-        ]
-          .filter((l) => l !== '')
-          .join('\n');
-      });
     });
+}
+
+/** Steps 6 and 7: the nightly export job of D through BullMQ, then what the Ministry received. */
+async function exportAndShow(
+  day: string,
+  started: number,
+  envFile: string,
+  options: DemoOptions,
+): Promise<void> {
+  progressLine('demo', `step 6/7: the nightly export job of ${day} through BullMQ, delivered by SFTP`);
+  const env = loadEnv(ExporterEnv);
+  const logger = createLogger('exporter', { level: process.env.LOG_LEVEL ?? 'warn' });
+  const shutdown = new ShutdownRegistry(logger);
+  const exporter = createExporterService(env, logger, shutdown);
+  let job: Awaited<ReturnType<typeof exporter.waitForDay>>;
+  try {
+    await exporter.start({ http: false, scheduler: false, worker: true });
+    // What the scheduler's 03:30 firing of the night after D enqueues for D (its deadline
+    // passed, so it does not wait for stragglers); the late-window days are left out here.
+    const firedAt = zonedInstant(addDays(day, 1), '03:30', env.EXPORT_TZ);
+    const [nightly] = planNight({
+      firedAt,
+      timeZone: env.EXPORT_TZ,
+      deadline: env.EXPORT_DEADLINE,
+      lateWindowDays: 0,
+    });
+    if (!nightly) throw new Error('no export planned');
+    await exporter.enqueueDay(nightly);
+    job = await exporter.waitForDay(day, { timeoutMs: 15 * 60000, pollMs: 250 });
+  } finally {
+    await shutdown.stop();
+  }
+  if (job.state === 'failed') {
+    throw new Error(
+      `the export job of ${day} failed after ${job.attemptsMade} tries: ${job.failedReason} (see: npx boarding export status --day ${day})`,
+    );
+  }
+
+  progressLine('demo', 'step 7/7: what the Ministry received');
+  const result = job.result;
+  const exportDir = env.EXPORT_DIR ?? join(localDir(), 'exports');
+  const file = result.file ?? '';
+  const manifestName = file.replace(/\.csv(\.gz)?$/, '.manifest.json');
+  const manifest = JSON.parse(readFileSync(join(exportDir, manifestName), 'utf8')) as Manifest;
+  const receiverDir = environmentWith().SFTP_LOCAL_INCOMING;
+  const summary = {
+    day,
+    outcome: result.outcome,
+    version: result.version,
+    remote: `sftp://${env.SFTP_USER}@${env.SFTP_HOST}:${env.SFTP_PORT}${posix.join(env.SFTP_REMOTE_DIR, file)}`,
+    receivedAt: receiverDir ? join(receiverDir, file) : null,
+    manifest: posix.join(env.SFTP_REMOTE_DIR, manifestName),
+    stats: manifest.stats,
+    rows: manifest.rows,
+    sha256: manifest.sha256,
+    sample: file.endsWith('.csv') ? maskedSample(join(exportDir, file)) : [],
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    envFile,
+  };
+  emit(options, summary, (s) => {
+    const st = s.stats;
+    return [
+      '',
+      s.outcome === 'UNCHANGED'
+        ? `day ${s.day}: v${s.version} was already delivered and the content is unchanged: nothing new was sent (a fresh --day or --seed delivers a new file)`
+        : `day ${s.day}: ${s.outcome.toLowerCase()} v${s.version} by SFTP in ${s.seconds}s end to end`,
+      `  file:     ${s.remote}`,
+      s.receivedAt ? `  on disk:  ${s.receivedAt} (the local SFTP server's upload directory)` : '',
+      `  manifest: ${s.manifest}`,
+      `  ${s.rows} rows (matched taps), sha256 ${s.sha256}`,
+      `  taps stored ${st.tapsStored}: ${st.accepted} accepted, ${st.rejected} rejected; matched ${st.matched}, unmatched ${st.unmatched}; duplicates dropped ${st.duplicatesDropped}; dead-lettered ${st.deadLettered}`,
+      `  validators: ${st.validatorsSeen} seen, ${st.validatorsComplete} complete, ${st.validatorsWithGaps.length} with gaps, ${st.validatorsAwaitingUpload.length} not yet uploaded past the day`,
+      `first ${s.sample.length} rows (TC, HES and card masked here; in clear in the delivered file):`,
+      s.sample.length > 0
+        ? table(
+            ['tc_kimlik_no', 'hes_kodu', 'kart_no', 'binis_zamani', 'ulasim_turu', 'hat_kodu', 'sonuc'],
+            s.sample.map((r) => [r.tc, r.hes, r.card, r.at, r.mode, r.line, r.result]),
+          )
+        : '  (none)',
+      `the demo ran in its own sandbox (re-created by every run); to look around with its settings:`,
+      `  set -a; . ${s.envFile}; set +a`,
+      `  npx boarding day show ${s.day}; npx boarding export status --day ${s.day}; npx boarding replay --day ${s.day}`,
+    ]
+      .filter((l) => l !== '')
+      .join('\n');
+  });
 }
 
 /** The first rows of the local copy (its first 64 KiB is plenty), TC and HES masked. */

@@ -1,0 +1,92 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseEnv, KafkaEnv, loadEnv } from '@boarding/config/env';
+import { localDir } from '@boarding/config/paths';
+import { createKafka } from '@boarding/kafka/client';
+import { Client } from 'pg';
+
+const DEMO_DATABASE = 'boarding_demo';
+const DEMO_TOPIC_PREFIX = 'demo.validator.taps.';
+
+/** The settings the demo's steps run with: its own database, topic, group, queue and files. */
+export type DemoSandbox = { env: Record<string, string>; envFile: string };
+
+/**
+ * WITH (FORCE) ends a look-around session left open from the last run; it is refused when an
+ * autovacuum worker (after the last run's bulk load) is in there, which ends by itself: retry.
+ */
+async function dropDatabase(admin: Client): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.query(`drop database if exists ${DEMO_DATABASE} with (force)`);
+      return;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if ((code !== '55006' && code !== '42501') || attempt >= 60) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/**
+ * A fresh sandbox on the local stack for one demo run, so the demo can run again and again
+ * (another day, another seed) without its synthetic registry colliding with an earlier run's,
+ * and never touches data a developer keeps in the main database or topic: database
+ * `boarding_demo` dropped and re-created, a new taps topic (earlier demo topics deleted), its
+ * own consumer group, BullMQ prefix and export directory. Written to `.local/demo/demo.env`
+ * so the user can look around afterwards with the same settings.
+ */
+export async function createDemoSandbox(runId: string): Promise<DemoSandbox> {
+  const base = new URL(loadEnv(DatabaseEnv).DATABASE_URL);
+  const admin = new Client({ connectionString: base.toString() });
+  await admin.connect();
+  try {
+    await dropDatabase(admin);
+    await admin.query(`create database ${DEMO_DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(base);
+  url.pathname = `/${DEMO_DATABASE}`;
+
+  const kafkaEnv = loadEnv(KafkaEnv);
+  const kafka = createKafka({
+    brokers: kafkaEnv.KAFKA_BROKERS,
+    clientId: `${kafkaEnv.KAFKA_CLIENT_ID}-demo`,
+  });
+  const topic = `${DEMO_TOPIC_PREFIX}${runId}`;
+  const kadmin = kafka.admin();
+  await kadmin.connect();
+  try {
+    const old = (await kadmin.listTopics()).filter((t) => t.startsWith(DEMO_TOPIC_PREFIX));
+    if (old.length > 0) await kadmin.deleteTopics({ topics: old }).catch(() => undefined);
+    await kadmin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: 12, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
+    });
+  } finally {
+    await kadmin.disconnect();
+  }
+
+  const dir = join(localDir(), 'demo');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const env = {
+    DATABASE_URL: url.toString(),
+    KAFKA_TAPS_TOPIC: topic,
+    INGEST_GROUP_ID: `boarding-demo-${runId}`,
+    EXPORT_QUEUE_PREFIX: 'boarding-demo',
+    EXPORT_DIR: join(dir, 'exports'),
+  };
+  const envFile = join(dir, 'demo.env');
+  writeFileSync(
+    envFile,
+    [
+      '# Settings of the last `boarding demo` run (its sandbox on the local stack). To look around:',
+      '#   set -a; . .local/demo/demo.env; set +a; npx boarding day show <day>',
+      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  return { env, envFile };
+}
