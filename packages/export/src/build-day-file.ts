@@ -37,14 +37,14 @@ export const DAY_QUERY = `
          b.mode, b.line_code, b.vehicle_id, b.stop_code, b.validator_id, b.seq, b.result, b.reject_reason
   from boardings b
   join cards c on c.card_no = b.card_no
-  join lateral (
-    select mm.person_id, mm.hes_enc from matches mm
-    where mm.card_id = c.id and mm.retracted_at is null and mm.valid_from <= b.tapped_at
-      and (mm.valid_to is null or mm.valid_to > b.tapped_at)
-    order by mm.valid_from desc limit 1) m on true
+  join matches m on m.card_id = c.id and m.retracted_at is null
+   and m.valid_from <= b.tapped_at and (m.valid_to is null or m.valid_to > b.tapped_at)
   join persons p on p.id = m.person_id
   where b.service_day = $1::date
   order by b.tapped_at, b.validator_id collate "C", b.seq`;
+
+/** Rows per cursor fetch: large enough to amortise the round trip, small enough for the RSS goal. */
+const BATCH_ROWS = 5000;
 
 export type BuiltDayFile<T = undefined> = {
   path: string;
@@ -97,11 +97,22 @@ export async function buildDayFile<T = undefined>(options: {
   try {
     // One snapshot for the whole file: rows and registry from the same instant.
     await client.query('begin isolation level repeatable read read only');
+    // The whole day is read, not its first rows: plan for all of it (hash joins and one sort, not
+    // an index lookup per tap), with the memory to sort it without spilling to disk.
+    await client.query(
+      "set local cursor_tuple_fraction = 1; set local work_mem = '128MB'; set local jit = off",
+    );
     const cursor = client.query(new Cursor<DbRow>(DAY_QUERY, [options.day]));
     async function* records() {
+      // One batch ahead: PostgreSQL produces the next rows while this process decrypts and
+      // writes the current ones (two cores busy instead of taking turns).
+      let next = cursor.read(BATCH_ROWS);
       for (;;) {
-        const batch = await cursor.read(5000);
+        const batch = await next;
         if (batch.length === 0) break;
+        next = cursor.read(BATCH_ROWS);
+        // Awaited on the next turn; if this turn throws first, its failure must not go unhandled.
+        next.catch(() => undefined);
         options.onRows?.(rows + batch.length);
         for (const r of batch) {
           rows++;
