@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { DatabaseEnv, loadEnv, SftpEnv } from '@boarding/config/env';
 import { createDb } from '@boarding/db/client';
-import { createSftpTransport } from '@boarding/delivery/sftp-transport';
+import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import type { DeliveryTransport } from '@boarding/delivery/transport';
 import { loadKeyring } from '@boarding/encryption/keyring';
 import { exportDay } from '@boarding/export/export-day';
@@ -22,14 +22,7 @@ const ExportChildEnv = DatabaseEnv.extend(SftpEnv.shape).extend(ExportEnv.shape)
 
 async function runExport(day: string): Promise<ExportChildResult> {
   const env = loadEnv(ExportChildEnv);
-  const sftp = createSftpTransport({
-    host: env.SFTP_HOST,
-    port: env.SFTP_PORT,
-    user: env.SFTP_USER,
-    privateKeyPath: env.SFTP_PRIVATE_KEY_PATH,
-    hostKeySha256: env.SFTP_HOST_KEY_SHA256,
-    remoteDir: env.SFTP_REMOTE_DIR,
-  });
+  const sftp = sftpTransportFromEnv(env);
   let deliverStart: number | undefined;
   let deliverEnd: number | undefined;
   // The peak RSS so far when delivery starts: the build's own peak, to tell which phase grows.

@@ -34,6 +34,29 @@ export type LedgerEntry = {
 
 export type NewAttempt = Omit<LedgerEntry, 'id' | 'finishedAt'>;
 
+/** A delivered version as commands show it (no manifest bytes). */
+export type VersionSummary = {
+  version: number;
+  file: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+  supersedes: number | null;
+  deliveredAt: string;
+};
+
+export function summarizeVersion(v: DeliveredVersion): VersionSummary {
+  return {
+    version: v.version,
+    file: v.fileName,
+    rows: v.rows,
+    bytes: v.bytes,
+    sha256: v.sha256,
+    supersedes: v.supersedes,
+    deliveredAt: v.deliveredAt.toISOString(),
+  };
+}
+
 const VERSION_COLUMNS = `service_day::text as "serviceDay", version, file_name as "fileName",
   content_sha256 as "contentSha256", sha256, bytes::float8 as bytes, rows, supersedes, manifest_json as "manifestJson",
   delivered_at as "deliveredAt"`;

@@ -1,5 +1,5 @@
 import { createDb } from '@boarding/db/client';
-import { createSftpTransport } from '@boarding/delivery/sftp-transport';
+import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import type { DeliveryTransport } from '@boarding/delivery/transport';
 import { type Keyring, loadKeyring } from '@boarding/encryption/keyring';
 import { exportSettings } from '@boarding/export/settings';
@@ -120,16 +120,7 @@ export function createExporterService(
     if (redis.status === 'ready') await queue.close();
   });
 
-  const transport =
-    deps.transport ??
-    createSftpTransport({
-      host: env.SFTP_HOST,
-      port: env.SFTP_PORT,
-      user: env.SFTP_USER,
-      privateKeyPath: env.SFTP_PRIVATE_KEY_PATH,
-      hostKeySha256: env.SFTP_HOST_KEY_SHA256,
-      remoteDir: env.SFTP_REMOTE_DIR,
-    });
+  const transport = deps.transport ?? sftpTransportFromEnv(env);
   const keyring = deps.keyring ?? loadKeyring();
   const now = deps.now ?? (() => new Date());
   const enqueue = (payload: ExportDayPayload) => enqueueDay({ queue, redis, catalog }, payload);

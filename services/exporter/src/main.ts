@@ -1,5 +1,5 @@
 import { loadEnv } from '@boarding/config/env';
-import { createSftpTransport } from '@boarding/delivery/sftp-transport';
+import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import { loadKeyring } from '@boarding/encryption/keyring';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
@@ -17,14 +17,7 @@ export async function main(overrides: { port?: number } = {}): Promise<void> {
   const shutdown = new ShutdownRegistry(logger);
   shutdown.listen();
   const keyring = loadKeyring();
-  const transport = createSftpTransport({
-    host: env.SFTP_HOST,
-    port: env.SFTP_PORT,
-    user: env.SFTP_USER,
-    privateKeyPath: env.SFTP_PRIVATE_KEY_PATH,
-    hostKeySha256: env.SFTP_HOST_KEY_SHA256,
-    remoteDir: env.SFTP_REMOTE_DIR,
-  });
+  const transport = sftpTransportFromEnv(env);
   const service = createExporterService(env, logger, shutdown, { keyring, transport });
   try {
     await service.start({ http: true, scheduler: true, worker: true });

@@ -1,37 +1,11 @@
 import { recordAttempt, recordDelivered } from '@boarding/export/ledger';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
-import { Command } from 'commander';
+import { runCommand } from '../testing/run-command';
 import { type DayReport, registerDay } from './day';
 
-/**
- * Run `boarding …` in-process against the test database, stdout and stderr captured. The command
- * is registered on a bare program as simulate.test.ts does (buildProgram also loads every service).
- */
-async function boarding(db: TestDatabase, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const saved = process.env.DATABASE_URL;
-  process.env.DATABASE_URL = db.url;
-  try {
-    const program = new Command('boarding').exitOverride();
-    registerDay(program);
-    await program.parseAsync(args, { from: 'user' });
-  } finally {
-    if (saved === undefined) delete process.env.DATABASE_URL;
-    else process.env.DATABASE_URL = saved;
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return { stdout, stderr };
-}
+/** `boarding …` in-process against the test database, stdout and stderr captured. */
+const boarding = (db: TestDatabase, args: string[]) =>
+  runCommand(registerDay, args, { DATABASE_URL: db.url });
 
 const DAY = '2020-11-20';
 

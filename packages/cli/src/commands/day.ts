@@ -1,6 +1,6 @@
 import { createDb } from '@boarding/db/client';
 import { dayCompleteness, type ValidatorGap } from '@boarding/export/completeness';
-import { deliveredVersions, readLedger } from '@boarding/export/ledger';
+import { deliveredVersions, readLedger, summarizeVersion } from '@boarding/export/ledger';
 import type { Command } from 'commander';
 import type { Pool } from 'pg';
 import { emit, type GlobalOptions, table } from '../output';
@@ -122,15 +122,7 @@ export async function readDayReport(pool: Pool, day: string): Promise<DayReport>
         gaps: completeness.validatorsWithGaps.slice(0, LISTED_VALIDATORS),
         awaitingUpload: completeness.validatorsAwaitingUpload.slice(0, LISTED_VALIDATORS),
       },
-      versions: versions.map((v) => ({
-        version: v.version,
-        file: v.fileName,
-        rows: v.rows,
-        bytes: v.bytes,
-        sha256: v.sha256,
-        supersedes: v.supersedes,
-        deliveredAt: v.deliveredAt.toISOString(),
-      })),
+      versions: versions.map(summarizeVersion),
       attempts: attempts.map((a) => ({
         finishedAt: a.finishedAt.toISOString(),
         version: a.version,

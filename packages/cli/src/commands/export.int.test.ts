@@ -5,7 +5,7 @@ import { loadKeyring } from '@boarding/encryption/keyring';
 import { matchCard } from '@boarding/registry/verbs/match-card';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestSftpDir, type TestSftpDir } from '@boarding/testing/sftp';
-import { Command } from 'commander';
+import { runCommand } from '../testing/run-command';
 import { registerExport } from './export';
 
 const DAY = '2020-11-20';
@@ -22,37 +22,17 @@ describe('boarding export run / status', () => {
   let outDir: string;
 
   /** `boarding export …` in-process with this test's database, SFTP dir and export dir. */
-  async function boarding(args: string[], env: Record<string, string> = {}) {
-    let stdout = '';
-    const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      stdout += String(chunk);
-      return true;
-    });
-    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const vars: Record<string, string> = {
-      DATABASE_URL: db.url,
-      EXPORT_DIR: outDir,
-      SFTP_REMOTE_DIR: sftp.remoteDir,
-      DELIVERY_ATTEMPTS: '2',
-      DELIVERY_BACKOFF_MS: '50',
-      ...env,
-    };
-    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, vars);
-    try {
-      const program = new Command('boarding').exitOverride();
-      registerExport(program);
-      await program.parseAsync(args, { from: 'user' });
-    } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-      out.mockRestore();
-      err.mockRestore();
-    }
-    return stdout;
-  }
+  const boarding = async (args: string[], env: Record<string, string> = {}) =>
+    (
+      await runCommand(registerExport, args, {
+        DATABASE_URL: db.url,
+        EXPORT_DIR: outDir,
+        SFTP_REMOTE_DIR: sftp.remoteDir,
+        DELIVERY_ATTEMPTS: '2',
+        DELIVERY_BACKOFF_MS: '50',
+        ...env,
+      })
+    ).stdout;
 
   beforeAll(async () => {
     db = await createTestDatabase('cli_export');

@@ -5,7 +5,7 @@ import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import { loadKeyring } from '@boarding/encryption/keyring';
 import { isCalendarDay } from '@boarding/export/day-file-format';
 import { type ExportDayResult, exportDay } from '@boarding/export/export-day';
-import { deliveredVersions, type LedgerEntry, readLedger } from '@boarding/export/ledger';
+import { deliveredVersions, type LedgerEntry, readLedger, summarizeVersion } from '@boarding/export/ledger';
 import { ExportEnv, exportSettings } from '@boarding/export/settings';
 import type { Command } from 'commander';
 import { emit, type GlobalOptions, table } from '../output';
@@ -89,15 +89,7 @@ export function registerExport(program: Command): void {
         const versions = day === undefined ? [] : await deliveredVersions(pool, day);
         const status = {
           day: day ?? null,
-          versions: versions.map((v) => ({
-            version: v.version,
-            file: v.fileName,
-            rows: v.rows,
-            bytes: v.bytes,
-            sha256: v.sha256,
-            supersedes: v.supersedes,
-            deliveredAt: v.deliveredAt,
-          })),
+          versions: versions.map(summarizeVersion),
           attempts,
         };
         emit(options, status, (s) => {
@@ -115,7 +107,7 @@ export function registerExport(program: Command): void {
                       v.bytes,
                       v.sha256.slice(0, 16),
                       v.supersedes === null ? null : `v${v.supersedes}`,
-                      v.deliveredAt.toISOString(),
+                      v.deliveredAt,
                     ]),
                   )}`,
             );

@@ -14,7 +14,7 @@ import { changeHesCode } from '@boarding/registry/verbs/change-hes-code';
 import { matchCard } from '@boarding/registry/verbs/match-card';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestTopic, produce, type TestMessage, type TestTopic } from '@boarding/testing/kafka';
-import { Command } from 'commander';
+import { runCommand } from '../testing/run-command';
 import { type ReplayReport, registerReplay, runReplay } from './replay';
 
 const quiet = createLogger('test', { destination: new Writable({ write: (_c, _e, done) => done() }) });
@@ -52,41 +52,15 @@ describe('boarding replay', () => {
   const keyring = loadKeyring();
 
   /** `boarding replay …` in-process, with the environment pointing at this test's stack parts. */
-  async function boarding(args: string[]): Promise<{ stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      stdout += String(chunk);
-      return true;
-    });
-    const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      stderr += String(chunk);
-      return true;
-    });
-    const overrides: Record<string, string> = {
+  const boarding = (args: string[]) =>
+    runCommand(registerReplay, args, {
       DATABASE_URL: db.url,
       KAFKA_TAPS_TOPIC: topic.topic,
       EXPORT_DIR: dir,
       INGEST_CHUNK_SIZE: '3',
       INGEST_CONCURRENCY: '2',
       LOG_LEVEL: 'error',
-    };
-    const saved = Object.fromEntries(Object.keys(overrides).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, overrides);
-    try {
-      const program = new Command('boarding').exitOverride();
-      registerReplay(program);
-      await program.parseAsync(args, { from: 'user' });
-    } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-      out.mockRestore();
-      err.mockRestore();
-    }
-    return { stdout, stderr };
-  }
+    });
 
   const replayJson = async () =>
     JSON.parse((await boarding(['replay', '--day', DAY, '--json'])).stdout) as ReplayReport;

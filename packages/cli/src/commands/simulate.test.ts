@@ -1,31 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { runCommand } from '../testing/run-command';
 import { registerSimulate, type SimulateResult } from './simulate';
 
 // --dry-run needs no Kafka: these run the command as a user would, minus the producing.
-async function run(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const program = new Command('boarding').exitOverride();
-    registerSimulate(program);
-    await program.parseAsync(['simulate', ...args], { from: 'user' });
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return { stdout, stderr };
-}
+const run = (args: string[]) => runCommand(registerSimulate, ['simulate', ...args]);
 
 describe('boarding simulate --dry-run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
