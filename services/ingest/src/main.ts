@@ -12,7 +12,13 @@ export async function main(overrides: { port?: number } = {}): Promise<void> {
   const shutdown = new ShutdownRegistry(logger);
   shutdown.listen();
   const service = createIngestService(env, logger, shutdown);
-  await service.start({ http: true });
+  try {
+    await service.start({ http: true });
+  } catch (err) {
+    // Close what was opened (pool, Kafka admin, port), or its handles would keep a failed process alive.
+    await shutdown.stop().catch(() => undefined);
+    throw err;
+  }
   // A consumer that crashed for good must not leave a live-looking process behind.
   void service.crashed.then(async () => {
     await shutdown.stop().catch(() => undefined);
