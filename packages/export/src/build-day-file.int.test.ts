@@ -100,6 +100,16 @@ describe('buildDayFile', () => {
     expect(again.sha256).toBe(built.sha256);
   });
 
+  it('fails with a clear error, not a hang, when the keyring cannot open the values', async () => {
+    const build = buildDayFile({
+      pool: db.pool,
+      keyring: createKeyringForTests(),
+      day: '2020-11-20',
+      path: join(dir, 'wrong-key.csv'),
+    });
+    await expect(build).rejects.toThrow(/^decryption failed \(\w+\)$/);
+  });
+
   it('joins the registry as it stands at build time: a back-dated correction changes the file', async () => {
     const ctx = { db: db.db, keyring, actor: { id: 'admin', channel: 'ADMIN' as const } };
     const { rows } = await db.pool.query<{ id: number }>(

@@ -3,12 +3,13 @@ import { createWriteStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { decryptField } from '@boarding/encryption/field-cipher';
 import type { Keyring } from '@boarding/encryption/keyring';
 import { stringify } from 'csv-stringify';
 import type { Pool, PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import { DAY_FILE_CSV_OPTIONS, toDayFileRecord } from './day-file-format';
+import { type OpenedColumns, packBlobs } from './decrypt-batch';
+import { DecryptWorker } from './decrypt-worker';
 
 type DbRow = {
   tc_enc: Buffer;
@@ -43,8 +44,8 @@ export const DAY_QUERY = `
   where b.service_day = $1::date
   order by b.tapped_at, b.validator_id collate "C", b.seq`;
 
-/** Rows per cursor fetch: large enough to amortise the round trip, small enough for the RSS goal. */
-const BATCH_ROWS = 5000;
+/** Rows per cursor fetch: three batches are in flight (fetched, decrypting, written); 1,000 measured as fast as 5,000 and 50 MiB lighter. */
+const BATCH_ROWS = 1000;
 
 export type BuiltDayFile<T = undefined> = {
   path: string;
@@ -73,7 +74,7 @@ function digestTap(): { tap: Transform; result: () => { bytes: number; sha256: s
 }
 
 /**
- * Stream day D from PostgreSQL (a cursor, 5,000 rows at a time: the day is never held in memory)
+ * Stream day D from PostgreSQL (a cursor, 1,000 rows at a time: the day is never held in memory)
  * through csv-stringify (and gzip when asked; zlib writes no time stamp, so the same CSV always
  * gives the same .gz bytes) to `path`. TC and HES are decrypted here and nowhere else.
  * `inSnapshot` runs in the same read-only snapshot after the rows (the manifest's stats).
@@ -90,6 +91,7 @@ export async function buildDayFile<T = undefined>(options: {
 }): Promise<BuiltDayFile<T>> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(options.day)) throw new Error('day must be YYYY-MM-DD');
   const client = await options.pool.connect();
+  const decryptor = new DecryptWorker(options.keyring);
   const content = digestTap();
   const written = digestTap();
   let rows = 0;
@@ -103,36 +105,52 @@ export async function buildDayFile<T = undefined>(options: {
       "set local cursor_tuple_fraction = 1; set local work_mem = '128MB'; set local jit = off",
     );
     const cursor = client.query(new Cursor<DbRow>(DAY_QUERY, [options.day]));
+    type Decrypting = { batch: DbRow[]; opened: Promise<OpenedColumns> };
+    /** The rows of one batch, its clear values zipped back in by position. */
+    async function* format({ batch, opened }: Decrypting) {
+      const { tc, hes } = await opened;
+      const tcs = tc.split('\n');
+      const heses = hes.split('\n');
+      for (let i = 0; i < batch.length; i++) {
+        const r = batch[i] as DbRow;
+        rows++;
+        yield toDayFileRecord({
+          tcKimlikNo: tcs[i] ?? '',
+          hesCode: heses[i] ?? '',
+          cardNo: r.card_no,
+          cardKind: r.kind,
+          tappedAtMs: Number(r.tapped_ms),
+          mode: r.mode,
+          lineCode: r.line_code,
+          vehicleId: r.vehicle_id,
+          stopCode: r.stop_code,
+          validatorId: r.validator_id,
+          seq: Number(r.seq),
+          result: r.result,
+          rejectReason: r.reject_reason,
+        });
+      }
+    }
     async function* records() {
-      // One batch ahead: PostgreSQL produces the next rows while this process decrypts and
-      // writes the current ones (two cores busy instead of taking turns).
+      // A pipeline of three: PostgreSQL produces batch k+2 while the worker decrypts k+1 and this
+      // thread formats and writes k (two cores busy instead of taking turns).
       let next = cursor.read(BATCH_ROWS);
+      let previous: Decrypting | undefined;
+      let fetched = 0;
       for (;;) {
         const batch = await next;
         if (batch.length === 0) break;
         next = cursor.read(BATCH_ROWS);
-        // Awaited on the next turn; if this turn throws first, its failure must not go unhandled.
+        // Awaited on a later turn; if this turn throws first, its failure must not go unhandled.
         next.catch(() => undefined);
-        options.onRows?.(rows + batch.length);
-        for (const r of batch) {
-          rows++;
-          yield toDayFileRecord({
-            tcKimlikNo: decryptField(options.keyring, r.tc_enc, 'tc'),
-            hesCode: decryptField(options.keyring, r.hes_enc, 'hes'),
-            cardNo: r.card_no,
-            cardKind: r.kind,
-            tappedAtMs: Number(r.tapped_ms),
-            mode: r.mode,
-            lineCode: r.line_code,
-            vehicleId: r.vehicle_id,
-            stopCode: r.stop_code,
-            validatorId: r.validator_id,
-            seq: Number(r.seq),
-            result: r.result,
-            rejectReason: r.reject_reason,
-          });
-        }
+        const current: Decrypting = { batch, opened: decryptor.open(packBlobs(batch)) };
+        current.opened.catch(() => undefined);
+        if (previous) yield* format(previous);
+        previous = current;
+        fetched += batch.length;
+        options.onRows?.(fetched);
       }
+      if (previous) yield* format(previous);
       await cursor.close();
     }
     // TC and HES in clear: readable by the owner only.
@@ -148,6 +166,7 @@ export async function buildDayFile<T = undefined>(options: {
     throw err;
   } finally {
     client.release();
+    await decryptor.close();
   }
   const csvDigest = content.result();
   const fileDigest = written.result();
