@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseImportRow } from '@boarding/contracts/match';
@@ -22,6 +22,8 @@ describe('registry CSV', () => {
     const { registryRows } = generateDay({ day: '2020-11-20', taps: 2_000, seed: 9 });
     const path = join(dir, 'day.csv');
     expect(await writeRegistryRowsCsv(path, registryRows)).toBe(registryRows.length);
+    // It holds TC and HES in the import format: readable by the owner only.
+    expect(statSync(path).mode & 0o777).toBe(0o600);
     const lines = readFileSync(path, 'utf8').split('\n');
     expect(lines[0]).toBe('card_no,tc_kimlik_no,hes_code,card_kind,valid_from,valid_to');
     expect(lines.at(-1)).toBe('');

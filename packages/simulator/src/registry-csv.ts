@@ -66,7 +66,8 @@ function* mapLines<T>(items: Iterable<T>, line: (item: T) => string): Generator<
 
 /** Header then lines, LF-terminated, written in 1 MiB chunks with back-pressure. */
 async function writeCsvLines(path: string, lines: Iterable<string>): Promise<number> {
-  const out = createWriteStream(path);
+  // TC and HES in the import format (synthetic, but a registry file all the same): owner only.
+  const out = createWriteStream(path, { mode: 0o600 });
   let count = 0;
   let chunk = `${REGISTRY_CSV_HEADER}\n`;
   try {
