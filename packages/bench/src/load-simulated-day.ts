@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IMPORT_HEADER, parseImportRow } from '@boarding/contracts/match';
 import { parseValidatorMessage, serviceDayOf } from '@boarding/contracts/tap';
+import { MAX_CLOCK_AHEAD_MS } from '@boarding/contracts/time';
 import {
   applyImportStaging,
   copyIntoImportStaging,
@@ -18,7 +19,7 @@ import type { Keyring } from '@boarding/encryption/keyring';
 import { getMatchHistory } from '@boarding/registry/verbs/get-match-history';
 import type { DayPlan, SimMessage } from '@boarding/simulator/day';
 import { registryRowLine } from '@boarding/simulator/registry-csv';
-import { DEFAULT_MAX_TAP_AGE_DAYS, MAX_CLOCK_AHEAD_MS } from '@boarding/simulator/truth';
+import { DEFAULT_MAX_TAP_AGE_DAYS } from '@boarding/simulator/truth';
 import type { Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { lastJsonLine, numberField } from './ts-child';

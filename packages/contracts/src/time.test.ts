@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { OffsetDateTime, parseOffsetDateTime, serviceDayOf } from './time';
+import { OffsetDateTime, parseOffsetDateTime, serviceDayOf, serviceDayStartMs } from './time';
 
 describe('parseOffsetDateTime', () => {
   it.each([
@@ -95,5 +95,15 @@ describe('serviceDayOf', () => {
 
   it('throws RangeError for a non-finite instant', () => {
     expect(() => serviceDayOf(Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe('serviceDayStartMs', () => {
+  it('is midnight in Istanbul, 21:00 UTC the day before', () => {
+    expect(serviceDayStartMs('2020-11-20')).toBe(Date.parse('2020-11-19T21:00:00Z'));
+  });
+
+  it.each(['2020-02-30', '2020-13-01', '20-11-20', '2020-11-20T00:00'])('refuses %s', (day) => {
+    expect(() => serviceDayStartMs(day)).toThrow(RangeError);
   });
 });

@@ -50,7 +50,34 @@ function daysInMonth(year: number, month: number): number {
 
 // SPEC §2: Türkiye has kept UTC+3 all year since 2016, so the service day is a fixed shift,
 // not a tz-database lookup (which would also make the result depend on the host's ICU data).
-const ISTANBUL_OFFSET_MS = 3 * 60 * MINUTE_MS;
+export const ISTANBUL_OFFSET_MS = 3 * 60 * MINUTE_MS;
+
+/** SPEC §2: a tap more than this after its Kafka message timestamp is dead-lettered (CLOCK_DRIFT_FUTURE). */
+export const MAX_CLOCK_AHEAD_MS = 10 * MINUTE_MS;
+
+const SERVICE_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** The instant service day `YYYY-MM-DD` starts (00:00+03:00); throws RangeError on a bad date. */
+export function serviceDayStartMs(day: string): number {
+  const m = SERVICE_DAY.exec(day);
+  if (m === null) throw new RangeError(`day must be YYYY-MM-DD, got "${day}"`);
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) - ISTANBUL_OFFSET_MS;
+  // Date.UTC rolls 2020-02-30 over into March; a round trip catches that.
+  if (new Date(ms + ISTANBUL_OFFSET_MS).toISOString().slice(0, 10) !== day) {
+    throw new RangeError(`day ${day} is not a calendar date`);
+  }
+  return ms;
+}
+
+/** A real calendar date as `YYYY-MM-DD` (2020-02-30 is not). */
+export function isCalendarDay(value: string): boolean {
+  try {
+    serviceDayStartMs(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The Europe/Istanbul calendar date (`YYYY-MM-DD`) of an instant; throws RangeError if not finite. */
 export function serviceDayOf(epochMs: number): string {

@@ -1,3 +1,5 @@
+import { ISTANBUL_OFFSET_MS } from '@boarding/contracts/time';
+
 /**
  * The daily boarding file's row format (SPEC §4), pure: column order, Turkish codes, and the
  * Europe/Istanbul boarding time cut (never rounded) to whole seconds.
@@ -45,8 +47,6 @@ export type DayFileRow = {
   result: string;
   rejectReason: string | null;
 };
-
-const ISTANBUL_OFFSET_MS = 3 * 3_600_000;
 
 /** `YYYY-MM-DDTHH:mm:ss+03:00`: the instant in Istanbul time, cut to the second (23:59:59.999 stays 23:59:59). */
 export function istanbulSeconds(ms: number): string {
@@ -99,11 +99,4 @@ export const DAY_FILE_CSV_OPTIONS = {
 /** `BINIS_<OPERATOR>_<YYYYMMDD>_v<N>.manifest.json`, beside the file (`.csv` or `.csv.gz`). */
 export function manifestFileName(fileName: string): string {
   return fileName.replace(/\.csv(\.gz)?$/, '.manifest.json');
-}
-
-/** A real calendar date as YYYY-MM-DD (2020-02-30 is not: Date.parse would roll it into March). */
-export function isCalendarDay(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const ms = Date.parse(`${value}T00:00:00Z`);
-  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === value;
 }

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isCalendarDay } from '@boarding/contracts/time';
 import { type AttemptReport, deliverWithRetry } from '@boarding/delivery/retry';
 import type { DeliveryTransport } from '@boarding/delivery/transport';
 import type { Keyring } from '@boarding/encryption/keyring';
 import type { Logger } from '@boarding/logger/logger';
 import type { Pool } from 'pg';
 import { buildDayFile } from './build-day-file';
-import { dayFileName, isCalendarDay, manifestFileName } from './day-file-format';
+import { dayFileName, manifestFileName } from './day-file-format';
 import {
   type DeliveredVersion,
   lastDeliveredVersion,
@@ -69,8 +70,6 @@ export class ExportInputError extends Error {
   readonly retryable = false;
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
 /**
  * Build day D's file from the registry as it stands now and deliver it per SPEC §4's version
  * rules. One export of a day at a time across every process (a PostgreSQL advisory lock keyed
@@ -79,7 +78,7 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
  * `DeliveryFailedError` with the ledger saying why.
  */
 export async function exportDay(ctx: ExportContext, input: ExportDayInput): Promise<ExportDayResult> {
-  if (!DAY.test(input.day) || !isCalendarDay(input.day)) {
+  if (!isCalendarDay(input.day)) {
     throw new ExportInputError(`day must be a date as YYYY-MM-DD, got ${JSON.stringify(input.day)}`);
   }
   if (input.deliver && !ctx.transport) throw new ExportInputError('delivery asked without a transport');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isCalendarDay, serviceDayStartMs } from '@boarding/contracts/time';
 import type { Logger } from '@boarding/logger/logger';
 import type { Admin, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -6,8 +7,6 @@ import { classifyBatch, type IngestMessage } from './classify';
 import { classifyOptionsFor, storeClassifiedChunk } from './ingest-consumer';
 
 const DAY_MS = 86_400_000;
-// Türkiye is UTC+3 all year (SPEC §2), as in contracts' serviceDayOf.
-const ISTANBUL_OFFSET_MS = 3 * 3_600_000;
 
 /** Offsets [from, to) of one partition: `to` is exclusive. */
 export type PartitionRange = { partition: number; from: number; to: number };
@@ -85,16 +84,12 @@ export class ReplayConsumerError extends Error {
   readonly retryable = true;
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** Epoch ms of 00:00 Europe/Istanbul on `day`. */
+/** Epoch ms of 00:00 Europe/Istanbul on `day`; a day that is not a date is the user's error. */
 export function istanbulDayStart(day: string): number {
-  const ms = Date.parse(`${day}T00:00:00.000Z`);
-  // Date.parse rolls 2020-02-30 over into March; a day must survive the round trip.
-  if (!DAY.test(day) || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== day) {
+  if (!isCalendarDay(day)) {
     throw new ReplayInputError(`day must be a date as YYYY-MM-DD, got ${JSON.stringify(day)}`);
   }
-  return ms - ISTANBUL_OFFSET_MS;
+  return serviceDayStartMs(day);
 }
 
 /**

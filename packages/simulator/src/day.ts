@@ -1,9 +1,9 @@
 import { TAP_REJECT_REASONS } from '@boarding/contracts/tap';
+import { serviceDayStartMs } from '@boarding/contracts/time';
 import { z } from 'zod';
 import { buildCity, type City, MIN_VALIDATORS, validatorCountFor } from './city';
 import { type DayState, MESSAGE_KIND, TAP_FLAG } from './day-state';
 import { assignSeqs, pickDrift, pickDuplicates, pickMalformed, pickResets } from './faults';
-import { serviceDayStartMs } from './istanbul-time';
 import { createSerializer, type SimMessage } from './messages';
 import { deriveSeed, Random } from './random';
 import { buildRegistryModel, type RegistryModel, type RegistryRow } from './registry-model';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { istanbulIso, serviceDayStartMs } from './istanbul-time';
+import { istanbulIso } from './istanbul-time';
 
 describe('istanbulIso', () => {
   it('writes the SPEC example instant with its +03:00 offset', () => {
@@ -16,15 +16,5 @@ describe('istanbulIso', () => {
       }),
       { numRuns: 2000 },
     );
-  });
-});
-
-describe('serviceDayStartMs', () => {
-  it('is midnight in Istanbul, 21:00 UTC the day before', () => {
-    expect(serviceDayStartMs('2020-11-20')).toBe(Date.parse('2020-11-19T21:00:00Z'));
-  });
-
-  it.each(['2020-02-30', '2020-13-01', '20-11-20', '2020-11-20T00:00'])('refuses %s', (day) => {
-    expect(() => serviceDayStartMs(day)).toThrow(RangeError);
   });
 });

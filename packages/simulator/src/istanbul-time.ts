@@ -1,22 +1,8 @@
-// SPEC §2: Türkiye keeps UTC+3 all year, so device clocks and the service day are a fixed shift.
-export const ISTANBUL_OFFSET_MS = 3 * 3_600_000;
+import { ISTANBUL_OFFSET_MS } from '@boarding/contracts/time';
+
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
-
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** The instant service day `YYYY-MM-DD` starts (00:00+03:00); throws RangeError on a bad date. */
-export function serviceDayStartMs(day: string): number {
-  const m = DAY.exec(day);
-  if (m === null) throw new RangeError(`day must be YYYY-MM-DD, got "${day}"`);
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) - ISTANBUL_OFFSET_MS;
-  // Date.UTC rolls 2020-02-30 over into March; a round trip catches that.
-  if (new Date(ms + ISTANBUL_OFFSET_MS).toISOString().slice(0, 10) !== day) {
-    throw new RangeError(`day ${day} is not a calendar date`);
-  }
-  return ms;
-}
 
 const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 let cachedDay = Number.NaN;

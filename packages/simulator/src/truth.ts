@@ -9,8 +9,6 @@ import { z } from 'zod';
 export const INGEST_REASON_CODES = ['SEQ_CONFLICT', 'CLOCK_DRIFT_FUTURE', 'TAP_TOO_OLD'] as const;
 export type IngestReasonCode = (typeof INGEST_REASON_CODES)[number];
 
-/** SPEC §2: a tap more than this after its message timestamp is dead-lettered. */
-export const MAX_CLOCK_AHEAD_MS = 10 * 60_000;
 /** SPEC §2: `MAX_TAP_AGE_DAYS` default; a tap older than this at upload is dead-lettered. */
 export const DEFAULT_MAX_TAP_AGE_DAYS = 7;
 

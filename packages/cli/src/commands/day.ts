@@ -3,6 +3,7 @@ import { dayCompleteness, type ValidatorGap } from '@boarding/export/completenes
 import { deliveredVersions, readLedger, summarizeVersion } from '@boarding/export/ledger';
 import type { Command } from 'commander';
 import type { Pool } from 'pg';
+import { parseDay } from '../arguments';
 import { emit, type GlobalOptions, table } from '../output';
 
 /** How many validators with gaps (and awaiting upload) are listed; the counts are always whole. */
@@ -54,17 +55,6 @@ export type DayReport = {
     error: string | null;
   }[];
 };
-
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** A service day argument: YYYY-MM-DD and a real calendar date (2020-02-30 is refused). */
-export function parseDay(value: string, what = 'day'): string {
-  const ms = Date.parse(`${value}T00:00:00Z`);
-  if (!DAY.test(value) || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
-    throw new Error(`${what} must be a date as YYYY-MM-DD, got ${JSON.stringify(value.slice(0, 40))}`);
-  }
-  return value;
-}
 
 /**
  * Read what is known of day D. Taps, duplicates, dead letters and completeness come from one
@@ -213,7 +203,7 @@ export function registerDay(program: Command): void {
     .argument('<YYYY-MM-DD>', 'the service day (Europe/Istanbul)')
     .option('--json', 'print the report as one JSON object')
     .action(async (value: string, options: GlobalOptions) => {
-      const serviceDay = parseDay(value);
+      const serviceDay = parseDay(value, 'day');
       const { pool } = createDb();
       try {
         emit(options, await readDayReport(pool, serviceDay), describeDay);

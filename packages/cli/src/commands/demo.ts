@@ -3,7 +3,6 @@ import { join, posix } from 'node:path';
 import { environmentWith, loadEnv } from '@boarding/config/env';
 import { localDir } from '@boarding/config/paths';
 import { maskCardNo, maskHes, maskTc } from '@boarding/contracts/mask';
-import { isCalendarDay } from '@boarding/export/day-file-format';
 import type { Manifest } from '@boarding/export/manifest';
 import { ExporterEnv } from '@boarding/exporter-service/env';
 import { createExporterService } from '@boarding/exporter-service/exporter-service';
@@ -13,6 +12,7 @@ import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse/sync';
+import { parseDay } from '../arguments';
 import { emit, type GlobalOptions, progressLine, table } from '../output';
 import { createDemoSandbox } from './demo-sandbox';
 
@@ -46,8 +46,7 @@ export function registerDemo(program: Command, run: RunCommand): void {
     .option('--json', 'print the result as JSON')
     .action(async (options: DemoOptions) => {
       const day = options.day ?? addDays(calendarDateIn(new Date(), 'Europe/Istanbul'), -1);
-      if (!isCalendarDay(day))
-        throw new Error(`--day must be a date as YYYY-MM-DD, got ${JSON.stringify(day)}`);
+      parseDay(day);
       const started = Date.now();
       const step = async (n: number, title: string, args: string[]) => {
         progressLine('demo', `step ${n}/7: ${title} — boarding ${args.join(' ')}`);

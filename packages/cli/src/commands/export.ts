@@ -3,25 +3,16 @@ import { loadEnv, SftpEnv } from '@boarding/config/env';
 import { createDb } from '@boarding/db/client';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import { loadKeyring } from '@boarding/encryption/keyring';
-import { isCalendarDay } from '@boarding/export/day-file-format';
 import { type ExportDayResult, exportDay } from '@boarding/export/export-day';
 import { deliveredVersions, type LedgerEntry, readLedger, summarizeVersion } from '@boarding/export/ledger';
 import { ExportEnv, exportSettings } from '@boarding/export/settings';
 import type { Command } from 'commander';
+import { parseDay } from '../arguments';
 import { emit, type GlobalOptions, table } from '../output';
 import { createProgressBar } from '../progress';
 
 type RunOptions = GlobalOptions & { day: string; deliver: boolean; out?: string; force?: boolean };
 type StatusOptions = GlobalOptions & { day?: string; limit: number };
-
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-function parseDay(value: string): string {
-  if (!DAY.test(value) || !isCalendarDay(value)) {
-    throw new Error(`--day must be a date as YYYY-MM-DD, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
 
 export function registerExport(program: Command): void {
   const exp = program

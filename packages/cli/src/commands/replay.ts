@@ -18,9 +18,9 @@ import { createLogger, type Logger } from '@boarding/logger/logger';
 import type { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
+import { parseDay } from '../arguments';
 import { emit, type GlobalOptions, table } from '../output';
 import { createProgressBar } from '../progress';
-import { parseDay } from './day';
 
 /** Rows of each kind (added, removed, changed) shown from the difference. */
 const SAMPLES = 10;
