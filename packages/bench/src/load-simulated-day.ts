@@ -13,6 +13,7 @@ import {
 } from '@boarding/db/bulk/match-import';
 import type { HeartbeatRow, TapRow } from '@boarding/db/bulk/tap-store';
 import type { Db } from '@boarding/db/client';
+import { withTransaction } from '@boarding/db/transaction';
 import { blindIndex } from '@boarding/encryption/blind-index';
 import { encryptField } from '@boarding/encryption/field-cipher';
 import type { Keyring } from '@boarding/encryption/keyring';
@@ -217,9 +218,7 @@ export function parseLoadChildResult(stdout: string): LoadChildResult {
 /** The registry, as `boarding registry import` applies it: one transaction, every check. */
 export async function loadRegistry(pool: Pool, keyring: Keyring, plan: DayPlan): Promise<number> {
   const t0 = performance.now();
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  await withTransaction(pool, async (client) => {
     await createImportStaging(client);
     await copyIntoImportStaging(client, sealedRegistryChunks(keyring, plan.registryRows()));
     const conflicts = await findImportConflicts(client);
@@ -232,14 +231,8 @@ export async function loadRegistry(pool: Pool, keyring: Keyring, plan: DayPlan):
     if (applied.inserted !== plan.truth.registryRows) {
       throw new Error(`applied ${applied.inserted} matches, the simulator made ${plan.truth.registryRows}`);
     }
-    await client.query('commit');
-    return since(t0);
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
+  return since(t0);
 }
 
 /** The taps the ingest would store, COPYed into `boardings`; then the newest heartbeats. */

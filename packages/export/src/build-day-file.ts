@@ -3,6 +3,8 @@ import { createWriteStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { isCalendarDay } from '@boarding/contracts/time';
+import { withTransaction } from '@boarding/db/transaction';
 import type { Keyring } from '@boarding/encryption/keyring';
 import { stringify } from 'csv-stringify';
 import type { Pool, PoolClient } from 'pg';
@@ -89,16 +91,13 @@ export async function buildDayFile<T = undefined>(options: {
   /** Rows written so far, after each cursor batch (a progress bar). */
   onRows?: (rows: number) => void;
 }): Promise<BuiltDayFile<T>> {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(options.day)) throw new Error('day must be YYYY-MM-DD');
-  const client = await options.pool.connect();
+  if (!isCalendarDay(options.day)) throw new Error('day must be a date as YYYY-MM-DD');
   const decryptor = new DecryptWorker(options.keyring);
   const content = digestTap();
   const written = digestTap();
   let rows = 0;
-  let extra = undefined as T;
-  try {
-    // One snapshot for the whole file: rows and registry from the same instant.
-    await client.query('begin isolation level repeatable read read only');
+  // One snapshot for the whole file: rows and registry from the same instant.
+  const inOneSnapshot = async (client: PoolClient): Promise<T> => {
     // The whole day is read, not its first rows: plan for all of it (hash joins and one sort, not
     // an index lookup per tap), with the memory to sort it without spilling to disk.
     await client.query(
@@ -159,13 +158,16 @@ export async function buildDayFile<T = undefined>(options: {
     const csv = stringify(DAY_FILE_CSV_OPTIONS);
     if (options.gzip) await pipeline(source, csv, content.tap, createGzip(), written.tap, file);
     else await pipeline(source, csv, content.tap, written.tap, file);
-    if (options.inSnapshot) extra = await options.inSnapshot(client, rows);
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
+    return options.inSnapshot ? options.inSnapshot(client, rows) : (undefined as T);
+  };
+  let extra: T;
+  try {
+    extra = await withTransaction(
+      options.pool,
+      inOneSnapshot,
+      'begin isolation level repeatable read read only',
+    );
   } finally {
-    client.release();
     await decryptor.close();
   }
   const csvDigest = content.result();

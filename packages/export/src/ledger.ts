@@ -1,3 +1,4 @@
+import { withTransaction } from '@boarding/db/transaction';
 import type { Pool } from 'pg';
 
 export type DeliveredVersion = {
@@ -113,9 +114,7 @@ export async function recordDelivered(
   attempt: NewAttempt,
   version: Omit<DeliveredVersion, 'deliveredAt'> | null,
 ): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  await withTransaction(pool, async (client) => {
     await client.query(INSERT_ATTEMPT, attemptParams(attempt));
     if (version) {
       await client.query(
@@ -136,13 +135,7 @@ export async function recordDelivered(
         ],
       );
     }
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The ledger, newest first: every attempt of one day, or of all days. */

@@ -1,6 +1,12 @@
 import { createDb } from '@boarding/db/client';
+import { withTransaction } from '@boarding/db/transaction';
 import { dayCompleteness, type ValidatorGap } from '@boarding/export/completeness';
-import { deliveredVersions, readLedger, summarizeVersion } from '@boarding/export/ledger';
+import {
+  deliveredVersions,
+  readLedger,
+  summarizeVersion,
+  type VersionSummary,
+} from '@boarding/export/ledger';
 import type { Command } from 'commander';
 import type { Pool } from 'pg';
 import { parseDay } from '../arguments';
@@ -33,15 +39,7 @@ export type DayReport = {
     gaps: ValidatorGap[];
     awaitingUpload: string[];
   };
-  versions: {
-    version: number;
-    file: string;
-    rows: number;
-    bytes: number;
-    sha256: string;
-    supersedes: number | null;
-    deliveredAt: string;
-  }[];
+  versions: VersionSummary[];
   /** Newest first. */
   attempts: {
     finishedAt: string;
@@ -62,75 +60,72 @@ export type DayReport = {
  * the ledger is read after it (it takes a pool, and changes only when a file is delivered).
  */
 export async function readDayReport(pool: Pool, day: string): Promise<DayReport> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin isolation level repeatable read read only');
-    const taps = await client.query<{
-      stored: number;
-      accepted: number;
-      rejected: number;
-      matched: number;
-      dups: number;
-    }>(
-      `select count(*)::int as stored,
+  const { taps, letters, completeness } = await withTransaction(
+    pool,
+    async (client) => {
+      const taps = await client.query<{
+        stored: number;
+        accepted: number;
+        rejected: number;
+        matched: number;
+        dups: number;
+      }>(
+        `select count(*)::int as stored,
               count(*) filter (where result = 'ACCEPTED')::int as accepted,
               count(*) filter (where result = 'REJECTED')::int as rejected,
               count(match_id)::int as matched,
               (select count(*) from duplicate_taps where service_day = $1::date)::int as dups
        from boardings where service_day = $1::date`,
-      [day],
-    );
-    const letters = await client.query<{ reason: string; n: number }>(
-      `select reason, count(*)::int as n from dead_letters where service_day = $1::date
+        [day],
+      );
+      const letters = await client.query<{ reason: string; n: number }>(
+        `select reason, count(*)::int as n from dead_letters where service_day = $1::date
        group by reason order by reason collate "C"`,
-      [day],
-    );
-    const completeness = await dayCompleteness(client, day);
-    await client.query('commit');
-    const t = taps.rows[0] ?? { stored: 0, accepted: 0, rejected: 0, matched: 0, dups: 0 };
-    const byReason = Object.fromEntries(letters.rows.map((r) => [r.reason, r.n]));
-    const [versions, attempts] = await Promise.all([
-      deliveredVersions(pool, day),
-      readLedger(pool, { day, limit: LISTED_ATTEMPTS }),
-    ]);
-    return {
-      day,
-      taps: {
-        stored: t.stored,
-        accepted: t.accepted,
-        rejected: t.rejected,
-        matchedAtIngest: t.matched,
-        unmatchedAtIngest: t.stored - t.matched,
-      },
-      duplicates: t.dups,
-      deadLetters: { total: letters.rows.reduce((a, r) => a + r.n, 0), byReason },
-      completeness: {
-        validatorsSeen: completeness.validatorsSeen,
-        validatorsComplete: completeness.validatorsComplete,
-        validatorsWithGaps: completeness.validatorsWithGaps.length,
-        validatorsAwaitingUpload: completeness.validatorsAwaitingUpload.length,
-        gaps: completeness.validatorsWithGaps.slice(0, LISTED_VALIDATORS),
-        awaitingUpload: completeness.validatorsAwaitingUpload.slice(0, LISTED_VALIDATORS),
-      },
-      versions: versions.map(summarizeVersion),
-      attempts: attempts.map((a) => ({
-        finishedAt: a.finishedAt.toISOString(),
-        version: a.version,
-        attempt: a.attempt,
-        outcome: a.outcome,
-        trigger: a.trigger,
-        target: a.target,
-        sha256: a.sha256,
-        errorCode: a.errorCode,
-        error: a.error,
-      })),
-    };
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+        [day],
+      );
+      const completeness = await dayCompleteness(client, day);
+      return { taps, letters, completeness };
+    },
+    'begin isolation level repeatable read read only',
+  );
+  const t = taps.rows[0] ?? { stored: 0, accepted: 0, rejected: 0, matched: 0, dups: 0 };
+  const byReason = Object.fromEntries(letters.rows.map((r) => [r.reason, r.n]));
+  const [versions, attempts] = await Promise.all([
+    deliveredVersions(pool, day),
+    readLedger(pool, { day, limit: LISTED_ATTEMPTS }),
+  ]);
+  return {
+    day,
+    taps: {
+      stored: t.stored,
+      accepted: t.accepted,
+      rejected: t.rejected,
+      matchedAtIngest: t.matched,
+      unmatchedAtIngest: t.stored - t.matched,
+    },
+    duplicates: t.dups,
+    deadLetters: { total: letters.rows.reduce((a, r) => a + r.n, 0), byReason },
+    completeness: {
+      validatorsSeen: completeness.validatorsSeen,
+      validatorsComplete: completeness.validatorsComplete,
+      validatorsWithGaps: completeness.validatorsWithGaps.length,
+      validatorsAwaitingUpload: completeness.validatorsAwaitingUpload.length,
+      gaps: completeness.validatorsWithGaps.slice(0, LISTED_VALIDATORS),
+      awaitingUpload: completeness.validatorsAwaitingUpload.slice(0, LISTED_VALIDATORS),
+    },
+    versions: versions.map(summarizeVersion),
+    attempts: attempts.map((a) => ({
+      finishedAt: a.finishedAt.toISOString(),
+      version: a.version,
+      attempt: a.attempt,
+      outcome: a.outcome,
+      trigger: a.trigger,
+      target: a.target,
+      sha256: a.sha256,
+      errorCode: a.errorCode,
+      error: a.error,
+    })),
+  };
 }
 
 export function describeDay(r: DayReport): string {
