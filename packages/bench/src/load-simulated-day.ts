@@ -17,6 +17,7 @@ import { withTransaction } from '@boarding/db/transaction';
 import { blindIndex } from '@boarding/encryption/blind-index';
 import { encryptField } from '@boarding/encryption/field-cipher';
 import type { Keyring } from '@boarding/encryption/keyring';
+import { tapRow } from '@boarding/ingest/classify';
 import { getMatchHistory } from '@boarding/registry/verbs/get-match-history';
 import type { DayPlan, SimMessage } from '@boarding/simulator/day';
 import { registryRowLine } from '@boarding/simulator/registry-csv';
@@ -143,24 +144,13 @@ export function ingestView(messages: Iterable<SimMessage>): IngestView {
       // A duplicate, or a reset counter's conflict (SEQ_CONFLICT): the first arrival stays.
       if (seqs.has(t.seq)) continue;
       seqs.add(t.seq);
-      yield {
-        validatorId: t.validatorId,
-        seq: t.seq,
-        serviceDay: serviceDayOf(t.tappedAtMs),
-        cardNo: t.cardNo,
-        tappedAt: t.tappedAtMs,
-        mode: t.mode,
-        lineCode: t.lineCode,
-        vehicleId: t.vehicleId,
-        stopCode: t.stopCode,
-        result: t.result,
-        rejectReason: t.rejectReason,
+      yield tapRow(t, serviceDayOf(t.tappedAtMs), {
         partition: 0,
         offset,
         timestamp,
         key: null,
         value: null,
-      };
+      });
     }
   }
 

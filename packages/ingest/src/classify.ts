@@ -1,4 +1,4 @@
-import { parseValidatorMessage, serviceDayOf } from '@boarding/contracts/tap';
+import { parseValidatorMessage, serviceDayOf, type TapV1 } from '@boarding/contracts/tap';
 import type { DeadLetterRow, HeartbeatRow, TapRow } from '@boarding/db/bulk/tap-store';
 
 /** A Kafka message as the ingest sees it (kafkajs' fields, normalised). */
@@ -70,24 +70,31 @@ export function classifyBatch(messages: IngestMessage[], options: ClassifyOption
       );
       continue;
     }
-    taps.push({
-      ...known,
-      cardNo: t.cardNo,
-      tappedAt: t.tappedAtMs,
-      mode: t.mode,
-      lineCode: t.lineCode,
-      vehicleId: t.vehicleId,
-      stopCode: t.stopCode,
-      result: t.result,
-      rejectReason: t.rejectReason,
-      partition: m.partition,
-      offset: m.offset,
-      timestamp: m.timestamp,
-      key: m.key,
-      value: m.value,
-    });
+    taps.push(tapRow(t, known.serviceDay, m));
   }
   return { taps, heartbeats, deadLetters };
+}
+
+/** The row the store keeps of a valid tap of `serviceDay`, with its message's Kafka coordinates. */
+export function tapRow(t: TapV1, serviceDay: string, m: IngestMessage): TapRow {
+  return {
+    validatorId: t.validatorId,
+    seq: t.seq,
+    serviceDay,
+    cardNo: t.cardNo,
+    tappedAt: t.tappedAtMs,
+    mode: t.mode,
+    lineCode: t.lineCode,
+    vehicleId: t.vehicleId,
+    stopCode: t.stopCode,
+    result: t.result,
+    rejectReason: t.rejectReason,
+    partition: m.partition,
+    offset: m.offset,
+    timestamp: m.timestamp,
+    key: m.key,
+    value: m.value,
+  };
 }
 
 // A plain function, not a closure made per message: this loop runs 2 M times a day, and a
