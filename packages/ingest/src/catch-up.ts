@@ -21,3 +21,28 @@ export async function groupLag(admin: Admin, groupId: string, topic: string): Pr
   });
   return { total: partitions.reduce((a, p) => a + p.lag, 0), partitions };
 }
+
+/**
+ * Resolves once `lag()` reports nothing behind, polling every `intervalMs`; `onTick` sees each
+ * reading after a wait. Rejects when `healthy` throws (a consumer that crashed for good) or
+ * after `timeoutMs`.
+ */
+export async function waitForNoLag(options: {
+  lag: () => Promise<GroupLag>;
+  intervalMs: number;
+  timeoutMs?: number;
+  onTick?: (lag: GroupLag) => void;
+  healthy?: () => void;
+}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? Number.POSITIVE_INFINITY);
+  let current = await options.lag();
+  while (current.total > 0) {
+    await new Promise((r) => setTimeout(r, options.intervalMs));
+    options.healthy?.();
+    if (Date.now() > deadline) {
+      throw new Error(`still ${current.total} messages behind after ${options.timeoutMs} ms`);
+    }
+    current = await options.lag();
+    options.onTick?.(current);
+  }
+}

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '@boarding/logger/logger';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestTopic, produce, type TestMessage, type TestTopic } from '@boarding/testing/kafka';
-import { groupLag } from './catch-up';
+import { groupLag, waitForNoLag } from './catch-up';
 import { createIngestConsumer } from './ingest-consumer';
 import { createIngestMetrics } from './metrics';
 import { type ReplayDayResult, type ReplayProgress, replayDay } from './replay-range';
@@ -88,10 +88,11 @@ async function ingestAll(db: TestDatabase, topic: TestTopic, groupId: string): P
   await admin.connect();
   try {
     await consumer.start();
-    for (let i = 0; (await groupLag(admin, groupId, topic.topic)).total > 0; i++) {
-      if (i > 600) throw new Error('ingest did not catch up in 60 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForNoLag({
+      lag: () => groupLag(admin, groupId, topic.topic),
+      intervalMs: 100,
+      timeoutMs: 60000,
+    });
   } finally {
     await consumer.stop();
     await admin.disconnect();

@@ -1,5 +1,5 @@
 import { createDb } from '@boarding/db/client';
-import { type GroupLag, groupLag } from '@boarding/ingest/catch-up';
+import { type GroupLag, groupLag, waitForNoLag } from '@boarding/ingest/catch-up';
 import { createIngestConsumer, type IngestConsumerOptions } from '@boarding/ingest/ingest-consumer';
 import { createIngestMetrics } from '@boarding/ingest/metrics';
 import { createKafka } from '@boarding/kafka/client';
@@ -70,16 +70,13 @@ export function createIngestService(
       timeoutMs?: number;
       onTick?: (lag: GroupLag) => void;
     }) {
-      const deadline = Date.now() + (options.timeoutMs ?? Number.POSITIVE_INFINITY);
-      let current = await lag();
-      while (current.total > 0) {
-        await new Promise((r) => setTimeout(r, options.intervalMs));
-        if (fatal) throw new Error(`ingest consumer crashed: ${fatal.message}`);
-        if (Date.now() > deadline)
-          throw new Error(`still ${current.total} messages behind after ${options.timeoutMs} ms`);
-        current = await lag();
-        options.onTick?.(current);
-      }
+      await waitForNoLag({
+        ...options,
+        lag,
+        healthy: () => {
+          if (fatal) throw new Error(`ingest consumer crashed: ${fatal.message}`);
+        },
+      });
     },
     async start(options: { http: boolean }) {
       await admin.connect();

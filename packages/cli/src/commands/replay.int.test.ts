@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { InMemoryTransport } from '@boarding/delivery/memory-transport';
 import { loadKeyring } from '@boarding/encryption/keyring';
 import type { ExportSettings } from '@boarding/export/settings';
-import { groupLag } from '@boarding/ingest/catch-up';
+import { groupLag, waitForNoLag } from '@boarding/ingest/catch-up';
 import { createIngestConsumer } from '@boarding/ingest/ingest-consumer';
 import { createIngestMetrics } from '@boarding/ingest/metrics';
 import { createLogger } from '@boarding/logger/logger';
@@ -101,10 +101,11 @@ describe('boarding replay', () => {
     await admin.connect();
     try {
       await consumer.start();
-      for (let i = 0; (await groupLag(admin, groupId, topic.topic)).total > 0; i++) {
-        if (i > 600) throw new Error('ingest did not catch up in 60 s');
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitForNoLag({
+        lag: () => groupLag(admin, groupId, topic.topic),
+        intervalMs: 100,
+        timeoutMs: 60000,
+      });
     } finally {
       await consumer.stop();
       await admin.disconnect();
