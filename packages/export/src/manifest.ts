@@ -24,31 +24,64 @@ export type Manifest = {
   stats: DayStats;
 };
 
-/** What is known of day D: stored taps by result, duplicates, dead letters, completeness. */
-export async function dayStats(client: PoolClient, day: string, matched: number): Promise<DayStats> {
-  const { rows } = await client.query<{
+/** The day's counts, in one pass over its stored taps. */
+export type DayCounts = {
+  tapsStored: number;
+  accepted: number;
+  rejected: number;
+  /** Taps whose card had a match when they were ingested (the file joins as of build time). */
+  matchedAtIngest: number;
+  duplicatesDropped: number;
+  deadLetteredByReason: Record<string, number>;
+};
+
+/** Stored taps by result and by match at ingest, duplicates, dead letters by reason. */
+export async function dayCounts(client: PoolClient, day: string): Promise<DayCounts> {
+  const taps = await client.query<{
     stored: number;
     accepted: number;
     rejected: number;
+    matched: number;
     dups: number;
-    letters: number;
   }>(
-    `select (select count(*) from boardings where service_day = $1::date)::int as stored,
-            (select count(*) from boardings where service_day = $1::date and result = 'ACCEPTED')::int as accepted,
-            (select count(*) from boardings where service_day = $1::date and result = 'REJECTED')::int as rejected,
-            (select count(*) from duplicate_taps where service_day = $1::date)::int as dups,
-            (select count(*) from dead_letters where service_day = $1::date)::int as letters`,
+    `select count(*)::int as stored,
+            count(*) filter (where result = 'ACCEPTED')::int as accepted,
+            count(*) filter (where result = 'REJECTED')::int as rejected,
+            count(match_id)::int as matched,
+            (select count(*) from duplicate_taps where service_day = $1::date)::int as dups
+     from boardings where service_day = $1::date`,
     [day],
   );
-  const r = rows[0] ?? { stored: 0, accepted: 0, rejected: 0, dups: 0, letters: 0 };
+  const letters = await client.query<{ reason: string; n: number }>(
+    `select reason, count(*)::int as n from dead_letters where service_day = $1::date
+     group by reason order by reason collate "C"`,
+    [day],
+  );
+  const t = taps.rows[0] ?? { stored: 0, accepted: 0, rejected: 0, matched: 0, dups: 0 };
   return {
-    tapsStored: r.stored,
-    accepted: r.accepted,
-    rejected: r.rejected,
+    tapsStored: t.stored,
+    accepted: t.accepted,
+    rejected: t.rejected,
+    matchedAtIngest: t.matched,
+    duplicatesDropped: t.dups,
+    deadLetteredByReason: Object.fromEntries(letters.rows.map((r) => [r.reason, r.n])),
+  };
+}
+
+/**
+ * The manifest's stats of day D: its counts, `matched` = the rows of the file (matched by the
+ * registry at build time), and completeness.
+ */
+export async function dayStats(client: PoolClient, day: string, matched: number): Promise<DayStats> {
+  const counts = await dayCounts(client, day);
+  return {
+    tapsStored: counts.tapsStored,
+    accepted: counts.accepted,
+    rejected: counts.rejected,
     matched,
-    unmatched: r.stored - matched,
-    duplicatesDropped: r.dups,
-    deadLettered: r.letters,
+    unmatched: counts.tapsStored - matched,
+    duplicatesDropped: counts.duplicatesDropped,
+    deadLettered: Object.values(counts.deadLetteredByReason).reduce((a, n) => a + n, 0),
     ...(await dayCompleteness(client, day)),
   };
 }

@@ -7,6 +7,7 @@ import {
   summarizeVersion,
   type VersionSummary,
 } from '@boarding/export/ledger';
+import { dayCounts } from '@boarding/export/manifest';
 import type { Command } from 'commander';
 import type { Pool } from 'pg';
 import { parseDay } from '../arguments';
@@ -60,36 +61,15 @@ export type DayReport = {
  * the ledger is read after it (it takes a pool, and changes only when a file is delivered).
  */
 export async function readDayReport(pool: Pool, day: string): Promise<DayReport> {
-  const { taps, letters, completeness } = await withTransaction(
+  const { counts, completeness } = await withTransaction(
     pool,
-    async (client) => {
-      const taps = await client.query<{
-        stored: number;
-        accepted: number;
-        rejected: number;
-        matched: number;
-        dups: number;
-      }>(
-        `select count(*)::int as stored,
-              count(*) filter (where result = 'ACCEPTED')::int as accepted,
-              count(*) filter (where result = 'REJECTED')::int as rejected,
-              count(match_id)::int as matched,
-              (select count(*) from duplicate_taps where service_day = $1::date)::int as dups
-       from boardings where service_day = $1::date`,
-        [day],
-      );
-      const letters = await client.query<{ reason: string; n: number }>(
-        `select reason, count(*)::int as n from dead_letters where service_day = $1::date
-       group by reason order by reason collate "C"`,
-        [day],
-      );
-      const completeness = await dayCompleteness(client, day);
-      return { taps, letters, completeness };
-    },
+    async (client) => ({
+      counts: await dayCounts(client, day),
+      completeness: await dayCompleteness(client, day),
+    }),
     'begin isolation level repeatable read read only',
   );
-  const t = taps.rows[0] ?? { stored: 0, accepted: 0, rejected: 0, matched: 0, dups: 0 };
-  const byReason = Object.fromEntries(letters.rows.map((r) => [r.reason, r.n]));
+  const byReason = counts.deadLetteredByReason;
   const [versions, attempts] = await Promise.all([
     deliveredVersions(pool, day),
     readLedger(pool, { day, limit: LISTED_ATTEMPTS }),
@@ -97,14 +77,14 @@ export async function readDayReport(pool: Pool, day: string): Promise<DayReport>
   return {
     day,
     taps: {
-      stored: t.stored,
-      accepted: t.accepted,
-      rejected: t.rejected,
-      matchedAtIngest: t.matched,
-      unmatchedAtIngest: t.stored - t.matched,
+      stored: counts.tapsStored,
+      accepted: counts.accepted,
+      rejected: counts.rejected,
+      matchedAtIngest: counts.matchedAtIngest,
+      unmatchedAtIngest: counts.tapsStored - counts.matchedAtIngest,
     },
-    duplicates: t.dups,
-    deadLetters: { total: letters.rows.reduce((a, r) => a + r.n, 0), byReason },
+    duplicates: counts.duplicatesDropped,
+    deadLetters: { total: Object.values(byReason).reduce((a, n) => a + n, 0), byReason },
     completeness: {
       validatorsSeen: completeness.validatorsSeen,
       validatorsComplete: completeness.validatorsComplete,
