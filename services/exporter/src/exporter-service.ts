@@ -219,9 +219,12 @@ export function createExporterService(
     ): Promise<DayJobOutcome> {
       const timeoutMs = options.timeoutMs ?? 60000;
       const giveUp = Date.now() + timeoutMs;
+      const id = exportDayJobId(day);
       for (;;) {
-        const job = await queue.getJob(exportDayJobId(day));
-        const state = job ? await job.getState() : 'absent';
+        // The state first, then the job: a job read first and finished in between would show
+        // 'completed' with the return value it did not have yet when read (null).
+        const state = await queue.getJobState(id);
+        const job = state === 'completed' || state === 'failed' ? await queue.getJob(id) : undefined;
         if (job && state === 'completed') return { state, result: job.returnvalue as ExportDayJobResult };
         if (job && state === 'failed') {
           return { state, failedReason: job.failedReason, attemptsMade: job.attemptsMade };
