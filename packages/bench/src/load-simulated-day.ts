@@ -94,11 +94,14 @@ export async function* sealedRegistryChunks(
 
 const MAX_TAP_AGE_MS = DEFAULT_MAX_TAP_AGE_DAYS * 86_400_000;
 
+/** The newest heartbeat of a validator, as validator_heartbeats keeps it. */
+type LatestHeartbeat = Pick<HeartbeatRow, 'validatorId' | 'lastSeq' | 'at'>;
+
 export type IngestView = {
   /** The taps the ingest would store, in arrival order; the first arrival of each key wins. */
   taps: Generator<TapRow>;
   /** After `taps` is consumed: the newest heartbeat of each validator. */
-  heartbeats(): HeartbeatRow[];
+  heartbeats(): LatestHeartbeat[];
 };
 
 /**
@@ -110,7 +113,7 @@ export type IngestView = {
  * and Kafka bookkeeping made it three times slower than the parsing, a minute at 2 M taps.)
  */
 export function ingestView(messages: Iterable<SimMessage>): IngestView {
-  const newest = new Map<string, HeartbeatRow>();
+  const newest = new Map<string, LatestHeartbeat>();
   // Seqs by validator: numbers in a few thousand sets, not 2 M string keys for the collector.
   const stored = new Map<string, Set<number>>();
 

@@ -1,10 +1,11 @@
 import { MAX_CLOCK_AHEAD_MS } from '@boarding/contracts/time';
-import { type StoreResult, storeTapBatch } from '@boarding/db/bulk/tap-store';
+import type { StoreResult } from '@boarding/db/bulk/tap-store';
 import type { Logger } from '@boarding/logger/logger';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
-import { type Classified, type ClassifyOptions, classifyBatch, type IngestMessage } from './classify';
+import type { ClassifyOptions, IngestMessage } from './classify';
 import type { IngestMetrics } from './metrics';
+import { type ChunkStoreContext, StoreAbortedError, storeMessages } from './store-chunk';
 
 export type IngestConsumerOptions = {
   kafka: Kafka;
@@ -20,8 +21,10 @@ export type IngestConsumerOptions = {
   chunkSize: number;
   /** Kafka group session timeout: how long a crashed member holds its partitions. */
   sessionTimeoutMs: number;
-  /** Called after each committed chunk (progress lines, tests). */
+  /** Called after each chunk PostgreSQL committed (progress lines, tests). */
   onChunk?: (result: StoreResult & { consumed: number }) => void;
+  /** Called after a chunk's offsets were committed to Kafka: `offset` is the next one to read. */
+  onCommit?: (partition: number, offset: number) => void;
 };
 
 export type IngestConsumer = {
@@ -32,72 +35,9 @@ export type IngestConsumer = {
   crashed: Promise<Error>;
 };
 
-// SQLSTATE classes worth retrying in place: connection loss (08), a server shutting down or
-// restarting (57P01-57P03), serialization failure and deadlock (40001, 40P01).
-const TRANSIENT = /^(08|57P0[123]|40001|40P01|53300)/;
-
-function isTransient(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  if (typeof e.code === 'string' && TRANSIENT.test(e.code)) return true;
-  return /ECONNREFUSED|ECONNRESET|EPIPE|Connection terminated|terminating connection|not queryable|the database system is (starting up|shutting down)|timeout exceeded when trying to connect/i.test(
-    e.message ?? '',
-  );
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** SPEC §2's clock rules for a topic: shared by the consumer and a replay, which must judge alike. */
 export function classifyOptionsFor(topic: string, maxTapAgeDays: number): ClassifyOptions {
   return { topic, maxFutureMs: MAX_CLOCK_AHEAD_MS, maxAgeMs: maxTapAgeDays * 86_400_000 };
-}
-
-export type ChunkStoreContext = {
-  pool: Pool;
-  topic: string;
-  logger: Logger;
-  /** Counts each retry of a chunk after a transient database error. */
-  retries: { inc: () => void };
-};
-
-/**
- * Store one classified chunk in ONE PostgreSQL transaction, retrying it in place (with kafkajs
- * heartbeats between tries) while the database error is transient. The consumer and a replay
- * both write through here, so a replayed message is stored exactly as the first pass stored it.
- */
-export async function storeClassifiedChunk(
-  ctx: ChunkStoreContext,
-  classified: Classified,
-  heartbeat: () => Promise<void>,
-): Promise<StoreResult> {
-  const { pool, topic, logger } = ctx;
-  for (let attempt = 1; ; attempt++) {
-    // Tagged, not instanceof Error: socket errors come from another realm under jest.
-    const connected = await pool.connect().then(
-      (client) => ({ client }),
-      (error: unknown) => ({ error }),
-    );
-    if ('error' in connected) {
-      if (!isTransient(connected.error) || attempt >= 30) throw connected.error;
-    } else {
-      const { client } = connected;
-      try {
-        await client.query('begin');
-        const result = await storeTapBatch(client, { topic, ...classified });
-        await client.query('commit');
-        client.release();
-        return result;
-      } catch (err) {
-        await client.query('rollback').catch(() => undefined);
-        // A broken connection must not go back to the pool.
-        client.release(err as Error);
-        if (!isTransient(err) || attempt >= 30) throw err;
-        logger.warn({ attempt, code: (err as { code?: string }).code }, 'database error, retrying the batch');
-      }
-    }
-    ctx.retries.inc();
-    await heartbeat().catch(() => undefined);
-    await sleep(Math.min(5000, 100 * 2 ** attempt));
-  }
 }
 
 /**
@@ -116,12 +56,13 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
     maxBytesPerPartition: 1 << 20,
     maxBytes: 8 << 20,
   });
-  const classifyOptions = classifyOptionsFor(topic, options.maxTapAgeDays);
-  const storeContext: ChunkStoreContext = { pool, topic, logger, retries: metrics.retries };
-
-  function storeChunk(messages: IngestMessage[], heartbeat: () => Promise<void>): Promise<StoreResult> {
-    return storeClassifiedChunk(storeContext, classifyBatch(messages, classifyOptions), heartbeat);
-  }
+  const storeContext: ChunkStoreContext = {
+    pool,
+    topic,
+    logger,
+    classify: classifyOptionsFor(topic, options.maxTapAgeDays),
+    retries: metrics.retries,
+  };
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary } = payload;
@@ -139,13 +80,20 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
       const last = chunk[chunk.length - 1];
       if (!last) continue;
       const timer = metrics.batchSeconds.startTimer();
-      const result = await storeChunk(chunk, heartbeat);
-      resolveOffset(String(last.offset));
-      // Committed only now, after PostgreSQL committed the chunk.
-      await commitOffsetsIfNecessary({
-        topics: [{ topic, partitions: [{ partition: batch.partition, offset: String(last.offset + 1) }] }],
-      });
-      timer();
+      let result: StoreResult;
+      try {
+        result = await storeMessages(storeContext, chunk, {
+          heartbeat,
+          aborted: () => !isRunning() || isStale(),
+        });
+      } catch (err) {
+        // Shutdown or rebalance while the database was away: nothing of the chunk committed, so
+        // its offsets stay uncommitted and whoever owns the partition next reads it again.
+        if (err instanceof StoreAbortedError) return;
+        throw err;
+      }
+      // Counted as soon as PostgreSQL committed: the records exist now, whatever happens to the
+      // offset commit below (a chunk read again after a failed commit counts as already stored).
       metrics.consumed.inc(chunk.length);
       metrics.stored.inc(result.stored);
       metrics.matched.inc(result.matched);
@@ -154,6 +102,13 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
       metrics.heartbeats.inc(result.heartbeats);
       for (const [reason, n] of Object.entries(result.deadLettered)) metrics.deadLettered.inc({ reason }, n);
       options.onChunk?.({ ...result, consumed: chunk.length });
+      resolveOffset(String(last.offset));
+      // Committed only now, after PostgreSQL committed the chunk.
+      await commitOffsetsIfNecessary({
+        topics: [{ topic, partitions: [{ partition: batch.partition, offset: String(last.offset + 1) }] }],
+      });
+      timer();
+      options.onCommit?.(batch.partition, last.offset + 1);
       await heartbeat();
     }
   }

@@ -7,7 +7,7 @@ export function createIngestMetrics() {
     registry,
     consumed: new Counter({
       name: 'ingest_messages_consumed_total',
-      help: 'Kafka messages processed',
+      help: 'Kafka messages this process stored a chunk of (per process; ingest_run_records is exact across restarts)',
       registers: [registry],
     }),
     stored: new Counter({ name: 'ingest_taps_stored_total', help: 'new taps stored', registers: [registry] }),
@@ -45,6 +45,22 @@ export function createIngestMetrics() {
     lag: new Gauge({
       name: 'ingest_consumer_lag',
       help: 'messages behind the end of the topic',
+      registers: [registry],
+    }),
+    stalledPartitions: new Gauge({
+      name: 'ingest_stalled_partitions',
+      help: 'partitions with lag whose committed offset has not moved for INGEST_STALL_SECONDS (-1: lag unreadable that long)',
+      registers: [registry],
+    }),
+    runRecords: new Gauge({
+      name: 'ingest_run_records',
+      help: 'records of the offsets the group committed since this process started, by kind (from the per-offset records: exact across consumer restarts and rebalances)',
+      labelNames: ['kind', 'reason'],
+      registers: [registry],
+    }),
+    runOffsetsUnaccounted: new Gauge({
+      name: 'ingest_run_offsets_unaccounted',
+      help: 'offsets committed since this process started that have no record (should be 0)',
       registers: [registry],
     }),
     batchSeconds: new Histogram({

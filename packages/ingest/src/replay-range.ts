@@ -4,7 +4,8 @@ import type { Logger } from '@boarding/logger/logger';
 import type { Admin, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { classifyBatch, type IngestMessage } from './classify';
-import { classifyOptionsFor, storeClassifiedChunk } from './ingest-consumer';
+import { classifyOptionsFor } from './ingest-consumer';
+import { type ChunkStoreContext, StoreAbortedError, storeMessages } from './store-chunk';
 
 const DAY_MS = 86_400_000;
 
@@ -132,7 +133,7 @@ export async function replayWindow(
 
 /**
  * Re-read the taps of service day D from Kafka and store them again through the ingest's own
- * classify → store path (`storeClassifiedChunk`), which is idempotent by (validatorId, seq) and
+ * classify → store path (`storeMessages`), which is idempotent by (validatorId, seq) and
  * by Kafka coordinates: what is stored stays as it is, what went missing is stored again.
  *
  * Reads with a throwaway consumer group that seeks to the window and never commits, so the
@@ -207,7 +208,7 @@ async function readWindow(
       result.retries++;
     },
   };
-  const storeContext = { pool, topic, logger, retries };
+  const storeContext: ChunkStoreContext = { pool, topic, logger, classify: classifyOptions, retries };
   const end = new Map(pending.map((p) => [p.partition, p.to] as const));
   // The next offset to handle per partition: where a (re)joined consumer is sent back to.
   const next = new Map(pending.map((p) => [p.partition, p.from] as const));
@@ -290,7 +291,10 @@ async function readWindow(
         const classified = classifyBatch(chunk, classifyOptions);
         const ofDay = firstKeysOfDay(classified.taps, day);
         const missing = ofDay.length === 0 ? 0 : ofDay.length - (await countStoredKeys(pool, ofDay));
-        const stored = await storeClassifiedChunk(storeContext, classified, heartbeat);
+        const stored = await storeMessages(storeContext, chunk, {
+          heartbeat,
+          aborted: () => !isRunning() || isStale() || failed,
+        });
         result.messagesRead += chunk.length;
         result.tapsOfDay += classified.taps.filter((t) => t.serviceDay === day).length;
         result.storedOfDay += missing;
@@ -316,6 +320,8 @@ async function readWindow(
       resolveOffset(lastOffset);
       advance(partition, Number(lastOffset) + 1);
     } catch (err) {
+      // A rebalance while the database was away: the GROUP_JOIN handler sends us back to `next`.
+      if (err instanceof StoreAbortedError && !failed) return;
       // The command fails with this error; kafkajs must not retry the batch behind its back.
       stopWith(err instanceof Error ? err : new Error(String(err)));
     }

@@ -20,18 +20,21 @@ export class ShutdownRegistry {
     this.#parts.push({ name, stop });
   }
 
-  /** Handle SIGTERM and SIGINT: stop everything, then exit 0 (or 1 if a part failed). */
-  listen(exit: (code: number) => void = (code) => process.exit(code)): void {
+  /**
+   * Handle SIGTERM and SIGINT: stop everything, then exit 0 (or 1 if a part failed). `exit` also
+   * learns the signal, so a command that was interrupted before its work was done can say so.
+   */
+  listen(exit: (code: number, signal: NodeJS.Signals) => void = (code) => process.exit(code)): void {
     const onSignal = (signal: NodeJS.Signals) => {
       this.logger.info({ signal }, 'shutting down');
       const timer = setTimeout(() => {
         this.logger.error({ deadlineMs: this.deadlineMs }, 'shutdown deadline passed, exiting');
-        exit(1);
+        exit(1, signal);
       }, this.deadlineMs);
       timer.unref();
       this.stop().then(
-        () => exit(0),
-        () => exit(1),
+        () => exit(0, signal),
+        () => exit(1, signal),
       );
     };
     process.once('SIGTERM', onSignal);

@@ -13,6 +13,9 @@ export const IngestEnv = DatabaseEnv.extend(KafkaEnv.shape).extend({
   // How long the group waits for a silent member before giving its partitions to others: after a
   // crash (kill -9) its partitions stand still this long. Broker minimum is 6000.
   INGEST_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300000).default(30000),
+  // A partition with lag whose committed offset has not moved for this long is stalled: /readyz
+  // answers 503 naming it, ingest_stalled_partitions says so, and --until-caught-up fails.
+  INGEST_STALL_SECONDS: z.coerce.number().int().min(5).max(86400).default(120),
   // Port of /healthz, /readyz and /metrics.
   INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(9101),
 });

@@ -1,17 +1,37 @@
+import { countMatchedTaps } from '@boarding/db/bulk/offset-records';
 import { createDb } from '@boarding/db/client';
-import { type GroupLag, groupLag, waitForNoLag } from '@boarding/ingest/catch-up';
+import {
+  assertTopicExists,
+  type GroupLag,
+  groupLag,
+  isTopicMissing,
+  waitForNoLag,
+} from '@boarding/ingest/catch-up';
 import { createIngestConsumer, type IngestConsumerOptions } from '@boarding/ingest/ingest-consumer';
 import { createIngestMetrics } from '@boarding/ingest/metrics';
+import type { AccountTotals } from '@boarding/ingest/reconcile';
+import { RunAccount } from '@boarding/ingest/run-account';
+import { StallWatch } from '@boarding/ingest/stall-watch';
 import { createKafka } from '@boarding/kafka/client';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer } from '@boarding/ops-http/ops-server';
 import type { IngestEnv } from './env';
 
+/** The ingest stopped moving (SPEC §2: a stuck consumer shows itself). */
+export class IngestStalledError extends Error {
+  readonly code = 'INGEST_STALLED';
+  readonly retryable = true;
+}
+
+/** What a run did, from the per-offset records of the offsets committed during it. */
+export type RunSummary = AccountTotals & { matched: number };
+
 /**
- * The ingest service's parts, wired but not started: database pool, Kafka consumer, lag
- * tracking and the ops server. Teardown order (registered in reverse): stop intake and finish
- * the running chunk (the consumer) → stop the lag poller → close the ops server → close the pool.
+ * The ingest service's parts, wired but not started: database pool, Kafka consumer, lag and
+ * stall tracking, the run's accounting and the ops server. Teardown order (registered in
+ * reverse): stop intake and finish the running chunk (the consumer) → stop the lag poller →
+ * close the ops server → disconnect the admin → close the pool.
  */
 export function createIngestService(
   env: IngestEnv,
@@ -26,12 +46,15 @@ export function createIngestService(
     clientId: `${env.KAFKA_CLIENT_ID}-ingest`,
     logger,
   });
+  const topic = env.KAFKA_TAPS_TOPIC;
   const metrics = createIngestMetrics();
   const admin = kafka.admin();
+  const stalls = new StallWatch(env.INGEST_STALL_SECONDS * 1000);
+  const run = new RunAccount(pool, topic);
   const ingest = createIngestConsumer({
     kafka,
     pool,
-    topic: env.KAFKA_TAPS_TOPIC,
+    topic,
     groupId: env.INGEST_GROUP_ID,
     logger,
     metrics,
@@ -41,20 +64,70 @@ export function createIngestService(
     sessionTimeoutMs: env.INGEST_SESSION_TIMEOUT_MS,
     onChunk: hooks.onChunk,
   });
-  const ops = createOpsServer({
-    registry: metrics.registry,
-    ready: async () => {
-      await pool.query('select 1');
-      const lag = await groupLag(admin, env.INGEST_GROUP_ID, env.KAFKA_TAPS_TOPIC);
-      return { ready: true, detail: { lag: lag.total } };
-    },
-  });
-  let poller: NodeJS.Timeout | undefined;
   let fatal: Error | undefined;
   void ingest.crashed.then((err) => {
     fatal = err;
   });
-  const lag = () => groupLag(admin, env.INGEST_GROUP_ID, env.KAFKA_TAPS_TOPIC);
+  const lag = () => groupLag(admin, env.INGEST_GROUP_ID, topic);
+
+  /** One reading of the group: lag gauge, stall watch, the run's accounting. */
+  async function observe(): Promise<GroupLag | undefined> {
+    const reading = await lag().catch((err: unknown) => {
+      if (isTopicMissing(err)) fatal ??= err as Error;
+      return undefined;
+    });
+    stalls.observe(reading);
+    metrics.stalledPartitions.set(stalls.unreadable ? -1 : stalls.stalled.length);
+    if (reading) {
+      metrics.lag.set(reading.total);
+      if (run.started) {
+        const totals = await run.advance(reading).catch((err: unknown) => {
+          logger.warn({ err: (err as Error).message }, 'run accounting not refreshed');
+          return undefined;
+        });
+        if (totals) publishTotals(totals);
+      }
+    }
+    return reading;
+  }
+
+  function publishTotals(totals: AccountTotals): void {
+    metrics.runRecords.set({ kind: 'tap', reason: '' }, totals.taps);
+    metrics.runRecords.set({ kind: 'duplicate', reason: '' }, totals.duplicates);
+    metrics.runRecords.set({ kind: 'heartbeat', reason: '' }, totals.heartbeats);
+    for (const [reason, n] of Object.entries(totals.deadLettered)) {
+      metrics.runRecords.set({ kind: 'dead-letter', reason }, n);
+    }
+    metrics.runOffsetsUnaccounted.set(totals.unaccounted);
+  }
+
+  /** Throws when the run cannot go on by waiting: consumer dead, topic gone, or stalled. */
+  function assertHealthy(): void {
+    if (fatal && isTopicMissing(fatal)) throw fatal;
+    if (fatal) throw new Error(`ingest consumer crashed: ${fatal.message}`);
+    const stalled = stalls.describe();
+    if (stalled) throw new IngestStalledError(stalled);
+  }
+
+  const ops = createOpsServer({
+    registry: metrics.registry,
+    ready: async () => {
+      await pool.query('select 1');
+      const reading = await lag();
+      const stalled = stalls.describe();
+      if (fatal || stalled) {
+        return {
+          ready: false,
+          detail: {
+            lag: reading.total,
+            reason: fatal ? fatal.message : stalled,
+            stalled: stalls.stalled,
+          },
+        };
+      }
+      return { ready: true, detail: { lag: reading.total } };
+    },
+  });
 
   return {
     metrics,
@@ -63,7 +136,8 @@ export function createIngestService(
     lag,
     /**
      * Resolves once the group has no lag on any partition; `onTick` sees the lag after each
-     * wait. Rejects if the consumer crashed for good or the timeout passed.
+     * wait. Rejects if the consumer crashed for good, the topic is gone, a partition stalled
+     * (INGEST_STALL_SECONDS without a commit while it has lag) or the timeout passed.
      */
     async untilCaughtUp(options: {
       intervalMs: number;
@@ -72,29 +146,39 @@ export function createIngestService(
     }) {
       await waitForNoLag({
         ...options,
-        lag,
-        healthy: () => {
-          if (fatal) throw new Error(`ingest consumer crashed: ${fatal.message}`);
+        lag: async () => {
+          const reading = await observe();
+          assertHealthy();
+          if (!reading) throw new Error('lag unreadable');
+          return reading;
         },
+        healthy: assertHealthy,
+        describe: () => stalls.describe() ?? '',
       });
+    },
+    /** The run's totals from the per-offset records, up to the offsets committed now. */
+    async summary(): Promise<RunSummary> {
+      const reading = await lag();
+      const totals = await run.advance(reading);
+      publishTotals(totals);
+      return { ...totals, matched: await countMatchedTaps(pool, topic, run.ranges) };
     },
     async start(options: { http: boolean }) {
       await admin.connect();
       shutdown.register('kafka admin', () => admin.disconnect());
+      // A missing topic is a clear error now, not a consumer that waits for it forever.
+      await assertTopicExists(admin, topic);
+      run.begin(await lag());
       if (options.http) {
         await ops.listen({ host: '0.0.0.0', port: env.INGEST_PORT });
         shutdown.register('ops server', () => ops.close());
       }
-      const refreshLag = async () => {
-        const lag = await groupLag(admin, env.INGEST_GROUP_ID, env.KAFKA_TAPS_TOPIC).catch(() => undefined);
-        if (lag) metrics.lag.set(lag.total);
-      };
-      poller = setInterval(() => void refreshLag(), 5000);
+      const poller = setInterval(() => void observe(), 5000);
       poller.unref();
       shutdown.register('lag poller', async () => clearInterval(poller));
       await ingest.start();
       shutdown.register('kafka consumer', () => ingest.stop());
-      logger.info({ topic: env.KAFKA_TAPS_TOPIC, group: env.INGEST_GROUP_ID }, 'ingest started');
+      logger.info({ topic, group: env.INGEST_GROUP_ID }, 'ingest started');
     },
   };
 }

@@ -1,90 +1,223 @@
 import { loadEnv } from '@boarding/config/env';
+import { createDb } from '@boarding/db/client';
+import { type ReconcileReport, type ReconcileScope, reconcileOffsets } from '@boarding/ingest/reconcile';
 import { IngestEnv } from '@boarding/ingest-service/env';
-import { createIngestService } from '@boarding/ingest-service/ingest-service';
+import { createIngestService, type RunSummary } from '@boarding/ingest-service/ingest-service';
 import { main as serveIngest } from '@boarding/ingest-service/main';
+import { createKafka } from '@boarding/kafka/client';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
-import type { Command } from 'commander';
-import { emit, type GlobalOptions } from '../output';
+import { type Command, InvalidArgumentError } from 'commander';
+import { parseDay } from '../arguments';
+import { emit, type GlobalOptions, table } from '../output';
 
-type Totals = {
-  consumed: number;
-  stored: number;
-  matched: number;
-  duplicates: number;
-  alreadyStored: number;
-  deadLettered: Record<string, number>;
-};
+type CatchUpOptions = GlobalOptions & { untilCaughtUp?: boolean; timeout?: number };
 
 export function registerIngest(program: Command): void {
-  program
+  const ingest = program
     .command('ingest')
     .description(
       'run the ingest consumer (Kafka → PostgreSQL); without --until-caught-up it runs until SIGTERM',
     )
     .option('--until-caught-up', 'exit 0 once the consumer group has no lag on any partition')
+    .option(
+      '--timeout <seconds>',
+      'with --until-caught-up: give up (exit 1, naming what is behind or stalled) after this long',
+      positiveInt,
+    )
     .option('--json', 'print the final counts as JSON (with --until-caught-up)')
-    .action(async (options: GlobalOptions & { untilCaughtUp?: boolean }) => {
+    .action(async (options: CatchUpOptions) => {
       if (!options.untilCaughtUp) {
         await serveIngest();
         return;
       }
-      const env = loadEnv(IngestEnv);
-      // Logs stay quiet in a foreground run unless LOG_LEVEL says otherwise; progress is below.
-      const logger = createLogger('ingest', { level: process.env.LOG_LEVEL ?? 'warn' });
-      const shutdown = new ShutdownRegistry(logger);
-      shutdown.listen();
-      const totals: Totals = {
-        consumed: 0,
-        stored: 0,
-        matched: 0,
-        duplicates: 0,
-        alreadyStored: 0,
-        deadLettered: {},
-      };
-      const service = createIngestService(env, logger, shutdown, {
-        onChunk: (r) => {
-          totals.consumed += r.consumed;
-          totals.stored += r.stored;
-          totals.matched += r.matched;
-          totals.duplicates += r.duplicates;
-          totals.alreadyStored += r.alreadyStored;
-          for (const [k, v] of Object.entries(r.deadLettered))
-            totals.deadLettered[k] = (totals.deadLettered[k] ?? 0) + v;
-        },
-      });
-      const started = Date.now();
-      await service.start({ http: false });
-      try {
-        await service.untilCaughtUp({
-          intervalMs: 1000,
-          onTick: (lag) => {
-            const secs = (Date.now() - started) / 1000;
-            process.stderr.write(
-              `ingest: ${totals.consumed} consumed (${Math.round(totals.consumed / secs)}/s), ${totals.stored} stored, ${totals.duplicates} duplicates, ${sum(totals.deadLettered)} dead-lettered, lag ${lag.total}\n`,
-            );
-          },
-        });
-      } catch (err) {
-        await shutdown.stop().catch(() => undefined);
-        throw err;
-      }
-      await shutdown.stop();
-      const result = { ...totals, lag: 0, seconds: (Date.now() - started) / 1000 };
-      emit(options, result, (r) =>
-        [
-          `caught up in ${r.seconds.toFixed(1)}s: ${r.consumed} messages consumed`,
-          `  ${r.stored} taps stored (${r.matched} matched, ${r.stored - r.matched} unmatched), ${r.duplicates} duplicates, ${r.alreadyStored} already stored`,
-          `  dead-lettered: ${sum(r.deadLettered)}${
-            Object.keys(r.deadLettered).length
-              ? ` (${Object.entries(r.deadLettered)
-                  .map(([k, v]) => `${k} ${v}`)
-                  .join(', ')})`
-              : ''
-          }`,
-        ].join('\n'),
-      );
+      await catchUp(options);
     });
+
+  ingest
+    .command('reconcile')
+    .description(
+      'account for every committed offset of the taps topic: each must be a stored tap, a duplicate, a dead letter or a heartbeat; lists offsets with no record (exit 1 if any)',
+    )
+    .option('--day <YYYY-MM-DD>', "the offsets a replay of this service day reads (the day's window)")
+    .option('--partition <n>', 'one partition (with --from and --to)', nonNegativeInt)
+    .option('--from <offset>', 'first offset, inclusive', nonNegativeInt)
+    .option('--to <offset>', 'last offset, inclusive', nonNegativeInt)
+    .option('--json', 'print the report as JSON')
+    .action(
+      async (options: GlobalOptions & { day?: string; partition?: number; from?: number; to?: number }) => {
+        const report = await reconcile(scopeOf(options));
+        emit(options, report, renderReconcile);
+        if (report.totals.unaccounted > 0 || report.totals.doubled > 0) process.exitCode = 1;
+      },
+    );
+}
+
+function scopeOf(options: { day?: string; partition?: number; from?: number; to?: number }): ReconcileScope {
+  const ranged = options.partition !== undefined || options.from !== undefined || options.to !== undefined;
+  if (options.day !== undefined && ranged)
+    throw new Error('give either --day or --partition/--from/--to, not both');
+  if (options.day !== undefined) return { kind: 'day', day: parseDay(options.day) };
+  if (!ranged) return { kind: 'all' };
+  if (options.partition === undefined || options.from === undefined || options.to === undefined) {
+    throw new Error('--partition, --from and --to go together');
+  }
+  return { kind: 'partition', partition: options.partition, from: options.from, to: options.to };
+}
+
+async function reconcile(scope: ReconcileScope): Promise<ReconcileReport> {
+  const env = loadEnv(IngestEnv);
+  const logger = createLogger('ingest', { level: process.env.LOG_LEVEL ?? 'warn' });
+  const kafka = createKafka({
+    brokers: env.KAFKA_BROKERS,
+    clientId: `${env.KAFKA_CLIENT_ID}-reconcile`,
+    logger,
+  });
+  const admin = kafka.admin();
+  const { pool } = createDb({ url: env.DATABASE_URL });
+  try {
+    await admin.connect();
+    return await reconcileOffsets({
+      admin,
+      pool,
+      topic: env.KAFKA_TAPS_TOPIC,
+      groupId: env.INGEST_GROUP_ID,
+      maxTapAgeDays: env.MAX_TAP_AGE_DAYS,
+      scope,
+    });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+    await pool.end();
+  }
+}
+
+function renderReconcile(r: ReconcileReport): string {
+  const t = r.totals;
+  const lines = [
+    `topic ${r.topic}, group ${r.groupId}: ${t.messages} committed offsets walked`,
+    table(
+      [
+        'partition',
+        'from',
+        'to',
+        'offsets',
+        'taps',
+        'duplicates',
+        'dead letters',
+        'heartbeats',
+        'unaccounted',
+      ],
+      r.partitions.map((p) => [
+        p.partition,
+        p.from,
+        p.to - 1,
+        p.messages,
+        p.taps,
+        p.duplicates,
+        sum(p.deadLettered),
+        p.heartbeats,
+        p.unaccountedCount,
+      ]),
+    ),
+    `  ${t.taps} taps, ${t.duplicates} duplicates, ${sum(t.deadLettered)} dead letters${reasons(t.deadLettered)}, ${t.heartbeats} heartbeats`,
+  ];
+  if (r.uncommitted > 0) lines.push(`  ${r.uncommitted} offsets in scope are not committed yet (not judged)`);
+  for (const p of r.partitions) {
+    for (const [from, to] of p.unaccounted) {
+      lines.push(
+        `  NO RECORD: partition ${p.partition} offset${from === to ? ` ${from}` : `s ${from}-${to}`}`,
+      );
+    }
+    for (const offset of p.doubled) lines.push(`  TWO RECORDS: partition ${p.partition} offset ${offset}`);
+  }
+  lines.push(
+    t.unaccounted === 0 && t.doubled === 0
+      ? 'every offset is accounted for'
+      : `${t.unaccounted} offsets with no record, ${t.doubled} with more than one`,
+  );
+  return lines.join('\n');
+}
+
+/** `ingest --until-caught-up`: consume until the group has no lag, then print the run's totals. */
+async function catchUp(options: CatchUpOptions): Promise<void> {
+  const env = loadEnv(IngestEnv);
+  // Logs stay quiet in a foreground run unless LOG_LEVEL says otherwise; progress is below.
+  const logger = createLogger('ingest', { level: process.env.LOG_LEVEL ?? 'warn' });
+  const shutdown = new ShutdownRegistry(logger);
+  let caughtUp = false;
+  let lastLag: number | undefined;
+  // Interrupted before it caught up is a failure: a script must not go on to export a day
+  // the ingest has not read.
+  shutdown.listen((code, signal) => {
+    if (!caughtUp) {
+      process.stderr.write(
+        `boarding: ingest interrupted by ${signal} before the group caught up${lastLag === undefined ? '' : ` (lag ${lastLag})`} [INGEST_INTERRUPTED]\n`,
+      );
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    process.exit(code);
+  });
+  let consumed = 0;
+  let stored = 0;
+  const service = createIngestService(env, logger, shutdown, {
+    onChunk: (r) => {
+      consumed += r.consumed;
+      stored += r.stored;
+    },
+  });
+  const started = Date.now();
+  let summary: RunSummary;
+  try {
+    await service.start({ http: false });
+    await service.untilCaughtUp({
+      intervalMs: 1000,
+      timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+      onTick: (lag) => {
+        lastLag = lag.total;
+        const secs = (Date.now() - started) / 1000;
+        process.stderr.write(
+          `ingest: ${consumed} read by this process (${Math.round(consumed / secs)}/s), ${stored} new taps, lag ${lag.total}\n`,
+        );
+      },
+    });
+    caughtUp = true;
+    summary = await service.summary();
+  } catch (err) {
+    await shutdown.stop().catch(() => undefined);
+    throw err;
+  }
+  await shutdown.stop();
+  // newTaps: rows this process inserted (a tap read again after a restart is not new).
+  const result = { ...summary, newTaps: stored, lag: 0, seconds: (Date.now() - started) / 1000 };
+  emit(options, result, renderSummary);
+  if (summary.unaccounted > 0 || summary.doubled > 0) process.exitCode = 1;
+}
+
+function renderSummary(r: RunSummary & { seconds: number; newTaps: number }): string {
+  return [
+    `caught up in ${r.seconds.toFixed(1)}s: ${r.messages} messages committed in this run (${r.newTaps} taps new to the store)`,
+    `  ${r.taps} taps (${r.matched} matched, ${r.taps - r.matched} unmatched), ${r.duplicates} duplicates, ${r.heartbeats} heartbeats`,
+    `  dead-lettered: ${sum(r.deadLettered)}${reasons(r.deadLettered)}`,
+    r.unaccounted === 0 && r.doubled === 0
+      ? '  every offset accounted for'
+      : `  ${r.unaccounted} offsets with no record, ${r.doubled} with more than one: run boarding ingest reconcile`,
+  ].join('\n');
 }
 
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+
+function reasons(r: Record<string, number>): string {
+  const entries = Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1));
+  return entries.length ? ` (${entries.map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
+}
+
+function nonNegativeInt(value: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return Number(value);
+}
+
+function positiveInt(value: string): number {
+  const n = nonNegativeInt(value);
+  if (n < 1) throw new InvalidArgumentError('must be ≥ 1');
+  return n;
+}

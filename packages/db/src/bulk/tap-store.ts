@@ -27,7 +27,17 @@ export type TapRow = {
   value: Buffer | null;
 };
 
-export type HeartbeatRow = { validatorId: string; lastSeq: number; at: number };
+/** A heartbeat (SPEC §2) with its message's Kafka coordinates: every one is logged (accounting). */
+export type HeartbeatRow = {
+  validatorId: string;
+  lastSeq: number;
+  /** epoch ms */
+  at: number;
+  partition: number;
+  offset: number;
+  /** Kafka message timestamp, epoch ms */
+  timestamp: number;
+};
 
 export type DeadLetterRow = {
   topic: string;
@@ -53,6 +63,8 @@ export type StoreResult = {
   heartbeats: number;
   /** Service days that received new taps. */
   days: string[];
+  /** Days whose partition this transaction ensured: pass to `rememberPartitions` once committed. */
+  partitionsEnsured: string[];
 };
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -60,13 +72,31 @@ const keyOf = (t: { validatorId: string; seq: number }) => `${t.validatorId}\u00
 
 type Stored = { cardNo: string; tappedAt: number; partition: number; offset: number };
 
-/** Partitions known to exist, per process: checking once per day is enough. */
-const ensuredDays = new Set<string>();
+/**
+ * Day partitions of `boardings` known to exist, per process, so a partition is looked up once a
+ * day rather than once a batch. It must reflect COMMITTED state only: a partition created inside
+ * a transaction that rolled back does not exist. (It once did not: a failed chunk left its day
+ * here, and every retry of that day then failed with "no partition of relation boardings found
+ * for row", stopping the ingest.) `storeTapBatch` reports the days it ensured in its
+ * transaction; the caller remembers them after COMMIT, and forgets all on that error.
+ */
+const knownPartitions = new Set<string>();
+
+/** After COMMIT of the transaction that ran `storeTapBatch`: its partitions now exist for everyone. */
+export function rememberPartitions(days: readonly string[]): void {
+  for (const d of days) knownPartitions.add(d);
+}
+
+/** The memo disagrees with the database (a partition dropped by retention, or by hand): start over. */
+export function forgetPartitions(): void {
+  knownPartitions.clear();
+}
 
 export async function storeTapBatch(
   client: PoolClient,
   batch: { topic: string; taps: TapRow[]; heartbeats: HeartbeatRow[]; deadLetters: DeadLetterRow[] },
 ): Promise<StoreResult> {
+  let partitionsEnsured: string[] = [];
   const deadLetters = [...batch.deadLetters];
   const duplicates: TapRow[] = [];
   let alreadyStored = 0;
@@ -83,8 +113,8 @@ export async function storeTapBatch(
   const inserted = new Set<string>();
   if (candidates.length > 0) {
     const res = await client.query<{ validator_id: string; seq: string }>(
-      `insert into tap_keys (validator_id, seq, service_day, card_no, tapped_at, kafka_partition, kafka_offset)
-       select * from unnest($1::text[], $2::int8[], $3::date[], $4::text[], $5::timestamptz[], $6::int4[], $7::int8[])
+      `insert into tap_keys (topic, validator_id, seq, service_day, card_no, tapped_at, kafka_partition, kafka_offset)
+       select $8, * from unnest($1::text[], $2::int8[], $3::date[], $4::text[], $5::timestamptz[], $6::int4[], $7::int8[])
        on conflict do nothing
        returning validator_id, seq`,
       [
@@ -95,6 +125,7 @@ export async function storeTapBatch(
         candidates.map((t) => iso(t.tappedAt)),
         candidates.map((t) => t.partition),
         candidates.map((t) => t.offset),
+        batch.topic,
       ],
     );
     for (const r of res.rows) inserted.add(`${r.validator_id}\u0000${Number(r.seq)}`);
@@ -166,10 +197,10 @@ export async function storeTapBatch(
   let matched = 0;
   const days = [...new Set(fresh.map((t) => t.serviceDay))];
   if (fresh.length > 0) {
-    const missing = days.filter((d) => !ensuredDays.has(d));
+    const missing = days.filter((d) => !knownPartitions.has(d));
     if (missing.length > 0) {
       await client.query('select ensure_boardings_partition(d) from unnest($1::date[]) d', [missing]);
-      for (const d of missing) ensuredDays.add(d);
+      partitionsEnsured = missing;
     }
     // The as-of join (SPEC §3): the live match of the card whose [valid_from, valid_to) holds
     // tapped_at, found through matches_card_asof_idx.
@@ -267,18 +298,32 @@ export async function storeTapBatch(
   }
 
   if (batch.heartbeats.length > 0) {
-    // Keep the newest heartbeat per validator, whatever order they arrive in.
+    const hb = batch.heartbeats;
+    // Every heartbeat is logged by its coordinates (accounting); only those logged now move the
+    // validator's latest, so a replay changes nothing. The latest only ever grows: a heartbeat
+    // with a lower lastSeq (a device reset) stays in the log but never lowers what completeness
+    // uses. Its `at` passed the clock rules, so it cannot claim an upload from the future.
     await client.query(
-      `insert into validator_heartbeats (validator_id, last_seq, at)
-       select distinct on (vid) vid, ls, at from unnest($1::text[], $2::int8[], $3::timestamptz[]) as u(vid, ls, at)
-       order by vid, ls desc, at desc
+      `with logged as (
+         insert into heartbeat_log (topic, kafka_partition, kafka_offset, kafka_timestamp, validator_id, last_seq, at, service_day)
+         select $1, u.part, u.off, u.ts, u.vid, u.ls, u.at, (u.at at time zone 'Europe/Istanbul')::date
+         from unnest($2::int4[], $3::int8[], $4::timestamptz[], $5::text[], $6::int8[], $7::timestamptz[])
+              as u(part, off, ts, vid, ls, at)
+         on conflict do nothing
+         returning validator_id, last_seq, at)
+       insert into validator_heartbeats (validator_id, last_seq, at)
+       select validator_id, max(last_seq), max(at) from logged group by validator_id
        on conflict (validator_id) do update set
          last_seq = greatest(validator_heartbeats.last_seq, excluded.last_seq),
          at = greatest(validator_heartbeats.at, excluded.at)`,
       [
-        batch.heartbeats.map((h) => h.validatorId),
-        batch.heartbeats.map((h) => h.lastSeq),
-        batch.heartbeats.map((h) => iso(h.at)),
+        batch.topic,
+        hb.map((h) => h.partition),
+        hb.map((h) => h.offset),
+        hb.map((h) => iso(h.timestamp)),
+        hb.map((h) => h.validatorId),
+        hb.map((h) => h.lastSeq),
+        hb.map((h) => iso(h.at)),
       ],
     );
   }
@@ -291,5 +336,6 @@ export async function storeTapBatch(
     deadLettered,
     heartbeats: batch.heartbeats.length,
     days,
+    partitionsEnsured,
   };
 }

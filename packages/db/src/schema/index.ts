@@ -4,6 +4,7 @@ export * from './cards';
 export * from './dead-letters';
 export * from './deliveries';
 export * from './duplicate-taps';
+export * from './heartbeat-log';
 export * from './import-runs';
 export * from './matches';
 export * from './persons';
