@@ -1,5 +1,8 @@
-// Two projects: unit tests need no services; integration tests run against the real local
-// stack (PostgreSQL, Redis, Kafka, SFTP), brought up by the global setup when it is not running.
+// Three projects: unit tests need no services; integration tests run against the real local
+// stack (PostgreSQL, Redis, Kafka, SFTP), brought up by the global setup when it is not running;
+// disruptive tests (*.disruptive.test.ts) kill or restart those servers, so `npm test` runs them
+// in a dedicated run after the others, one file at a time (--runInBand): no other test is using
+// the servers they take down.
 const transform = {
   '^.+\\.(ts|js)$': [
     '@swc/jest',
@@ -22,7 +25,7 @@ module.exports = {
       transformIgnorePatterns,
       testEnvironment: 'node',
       testMatch: ['**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$', '\\.disruptive\\.test\\.ts$'],
     },
     {
       displayName: 'integration',
@@ -31,6 +34,15 @@ module.exports = {
       transformIgnorePatterns,
       testEnvironment: 'node',
       testMatch: ['**/*.int.test.ts'],
+      globalSetup: '<rootDir>/packages/testing/src/global-setup.ts',
+    },
+    {
+      displayName: 'disruptive',
+      roots,
+      transform,
+      transformIgnorePatterns,
+      testEnvironment: 'node',
+      testMatch: ['**/*.disruptive.test.ts'],
       globalSetup: '<rootDir>/packages/testing/src/global-setup.ts',
     },
   ],

@@ -3,7 +3,7 @@
 // they are missing or older than the lockfile, then lint, type-check, and jest's two projects:
 // unit (no services) and integration (its global setup brings the local stack up, installing
 // PostgreSQL/Redis/OpenSSH with apt-get and fetching the Kafka jars with mvn when missing).
-// Extra arguments go to jest: `npm test -- --selectProjects unit`.
+// Extra arguments go to jest, in one run: `npm test -- --selectProjects unit`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -36,5 +36,10 @@ const jestArgs = process.argv.slice(2);
 if (jestArgs.length === 0) {
   step('lint (biome)', 'npx', ['biome', 'check', '.']);
   step('typecheck (turbo)', 'npx', ['turbo', 'run', 'typecheck', '--output-logs=errors-only']);
+  step('jest: unit + integration', 'npx', ['jest', '--selectProjects', 'unit', 'integration']);
+  // Tests that kill or restart the servers (Kafka broker, PostgreSQL, the ingest process):
+  // alone, one file at a time, once nothing else uses the shared stack.
+  step('jest: disruptive (one file at a time)', 'npx', ['jest', '--selectProjects', 'disruptive', '--runInBand']);
+} else {
+  step('jest', 'npx', ['jest', ...jestArgs]);
 }
-step('jest: unit + integration', 'npx', ['jest', ...jestArgs]);

@@ -104,3 +104,24 @@ export async function startServer(name: string): Promise<UpOutcome> {
   if (!server) throw new Error(`unknown server ${name}`);
   return server.up(context(() => undefined));
 }
+
+/**
+ * Kill one server of the stack with SIGKILL, as a crash would (tests of outages: the Kafka
+ * broker killed mid-run). Only our own process, found through the server's pid file.
+ */
+export async function killServer(name: string): Promise<{ pid: number | null }> {
+  const server = SERVERS.find((s) => s.name === name);
+  if (!server) throw new Error(`unknown server ${name}`);
+  const { pid } = await server.status(context(() => undefined));
+  if (pid === null || pid === undefined) return { pid: null };
+  process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 300; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return { pid };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} (pid ${pid}) did not die after SIGKILL`);
+}

@@ -132,6 +132,8 @@ export function createIngestService(
   return {
     metrics,
     admin,
+    /** /healthz, /readyz, /metrics (listening only with `start({ http: true })`; tests inject). */
+    ops,
     crashed: ingest.crashed,
     lag,
     /**

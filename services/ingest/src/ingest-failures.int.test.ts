@@ -1,0 +1,160 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { environmentWith, loadEnv } from '@boarding/config/env';
+import { findRepoRoot } from '@boarding/config/paths';
+import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
+import { createLogger } from '@boarding/logger/logger';
+import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
+import { createTestTopic, produce, type TestMessage, type TestTopic } from '@boarding/testing/kafka';
+import { IngestEnv } from './env';
+import { createIngestService } from './ingest-service';
+
+const quiet = createLogger('test', { destination: new Writable({ write: (_c, _e, done) => done() }) });
+const T0 = Date.parse('2020-11-20T08:00:00.000+03:00');
+
+function taps(n: number): TestMessage[] {
+  return Array.from({ length: n }, (_, i) => {
+    const validatorId = `BUS-${500 + (i % 3)}-1`;
+    return {
+      key: validatorId,
+      value: JSON.stringify({
+        schema: 'tap.v1',
+        validatorId,
+        seq: Math.floor(i / 3) + 1,
+        cardNo: `04${String(i).padStart(14, '0')}`,
+        tappedAt: new Date(T0 + i * 1000).toISOString(),
+        mode: 'BUS',
+        lineCode: '202',
+        vehicleId: '35-ESH-3041',
+        stopCode: null,
+        result: 'ACCEPTED',
+        rejectReason: null,
+      }),
+      timestamp: T0 + i * 1000 + 60_000,
+    };
+  });
+}
+
+type Run = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
+
+/** `boarding ingest …` as its own process, as an operator's script runs it. */
+function spawnIngest(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<Run> } {
+  const bin = join(findRepoRoot(), 'node_modules', '.bin', 'boarding');
+  const child = spawn(bin, ['ingest', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const done = new Promise<Run>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+describe('ingest failures a user can see', () => {
+  let db: TestDatabase;
+  let topic: TestTopic;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('ingest_failures');
+    topic = await createTestTopic(2);
+    await produce(topic.kafka, topic.topic, taps(60));
+  });
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await topic.drop();
+    await db.drop();
+  });
+
+  const envFor = (extra: Record<string, string> = {}) =>
+    environmentWith({
+      DATABASE_URL: db.url,
+      KAFKA_TAPS_TOPIC: topic.topic,
+      INGEST_GROUP_ID: `failures-${randomUUID()}`,
+      INGEST_SESSION_TIMEOUT_MS: '6000',
+      LOG_LEVEL: 'error',
+      ...extra,
+    });
+
+  it('refuses a topic that does not exist at once, naming it, instead of waiting forever', async () => {
+    const missing = `test.taps.missing-${randomUUID()}`;
+    const run = spawnIngest(['--until-caught-up'], envFor({ KAFKA_TAPS_TOPIC: missing }));
+    children.push(run.child);
+    const result = await run.done;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`topic "${missing}" does not exist`);
+    expect(result.stderr).toContain('[KAFKA_TOPIC_MISSING]');
+  });
+
+  it('a database error that is nobody’s data (a missing table) is retried, never dead-lettered, and shows as a stall', async () => {
+    await db.pool.query('alter table tap_keys rename to tap_keys_away');
+    try {
+      const env = envFor({ INGEST_STALL_SECONDS: '5' });
+      const run = spawnIngest(['--until-caught-up', '--timeout', '90'], env);
+      children.push(run.child);
+      const result = await run.done;
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /ingest stalled: partition \d at offset -1 \(lag \d+, no commit for \d+ s\)/,
+      );
+      expect(result.stderr).toContain('[INGEST_STALLED]');
+
+      // The same stall on /readyz of a running service, with a metric.
+      const shutdown = new ShutdownRegistry(quiet);
+      const watched = createIngestService(loadEnv(IngestEnv, env), quiet, shutdown);
+      await watched.start({ http: false });
+      try {
+        let ready = await watched.ops.inject({ url: '/readyz' });
+        for (let i = 0; i < 40 && ready.statusCode === 200; i++) {
+          await new Promise((r) => setTimeout(r, 500));
+          await watched.untilCaughtUp({ intervalMs: 100, timeoutMs: 200 }).catch(() => undefined);
+          ready = await watched.ops.inject({ url: '/readyz' });
+        }
+        expect(ready.statusCode).toBe(503);
+        expect(ready.json()).toMatchObject({
+          status: 'not ready',
+          reason: expect.stringMatching(/ingest stalled: partition/),
+        });
+        const metrics = await watched.ops.inject({ url: '/metrics' });
+        expect(metrics.body).toMatch(/^ingest_stalled_partitions [1-9]/m);
+      } finally {
+        await shutdown.stop();
+      }
+      const letters = await db.pool.query('select count(*)::int as n from dead_letters');
+      expect(letters.rows[0]?.n).toBe(0);
+    } finally {
+      await db.pool.query('alter table tap_keys_away rename to tap_keys');
+    }
+    // With the table back, a run catches up and stores everything.
+    const run = spawnIngest(['--until-caught-up', '--json'], envFor());
+    children.push(run.child);
+    const result = await run.done;
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as { messages: number; taps: number; unaccounted: number };
+    expect(summary).toMatchObject({ messages: 60, taps: 60, unaccounted: 0 });
+  });
+
+  it('exits non-zero when interrupted (SIGTERM) before the group caught up', async () => {
+    await db.pool.query('alter table tap_keys rename to tap_keys_away');
+    try {
+      const run = spawnIngest(['--until-caught-up'], envFor());
+      children.push(run.child);
+      // Long enough for the process to start and the consumer to join; it cannot catch up.
+      await new Promise((r) => setTimeout(r, 8000));
+      run.child.kill('SIGTERM');
+      const result = await run.done;
+      expect(result.code).toBe(143);
+      expect(result.stderr).toContain('[INGEST_INTERRUPTED]');
+    } finally {
+      await db.pool.query('alter table tap_keys_away rename to tap_keys');
+    }
+  });
+});
