@@ -19,4 +19,32 @@ describe('reason codes', () => {
     expect(ReasonCode.safeParse('HES_INVALID').success).toBe(true);
     expect(ReasonCode.safeParse('hes_invalid').success).toBe(false);
   });
+
+  it('only ever grow at the end: stored dead letters keep their meaning', () => {
+    expect(REASON_CODES.slice(0, 23)).toEqual([
+      'EMPTY_VALUE',
+      'OVERSIZED',
+      'INVALID_JSON',
+      'NOT_AN_OBJECT',
+      'UNKNOWN_SCHEMA',
+      'UNKNOWN_FIELD',
+      'INVALID_FIELD',
+      'CARD_NO_INVALID',
+      'CARD_KIND_INVALID',
+      'TC_INVALID_LENGTH',
+      'TC_NOT_DIGITS',
+      'TC_LEADING_ZERO',
+      'TC_CHECKSUM',
+      'HES_INVALID',
+      'TIME_INVALID',
+      'TIME_NO_OFFSET',
+      'RANGE_EMPTY',
+      'REJECT_REASON_MISMATCH',
+      'NO_VEHICLE_OR_STOP',
+      'SEQ_CONFLICT',
+      'CLOCK_DRIFT_FUTURE',
+      'TAP_TOO_OLD',
+      'STORE_REJECTED',
+    ]);
+  });
 });

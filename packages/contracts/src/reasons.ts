@@ -25,6 +25,7 @@ export const REASON_CODES = [
   'SEQ_CONFLICT',
   'CLOCK_DRIFT_FUTURE',
   'TAP_TOO_OLD',
+  'STORE_REJECTED',
 ] as const;
 
 export const ReasonCode = z.enum(REASON_CODES);
@@ -54,8 +55,11 @@ export const REASON_DESCRIPTIONS: Readonly<Record<ReasonCode, string>> = {
   NO_VEHICLE_OR_STOP: 'a tap has neither vehicleId nor stopCode',
   SEQ_CONFLICT:
     '(validatorId, seq) already stored with another card or instant: a reset counter; the first kept',
-  CLOCK_DRIFT_FUTURE: 'tappedAt is more than 10 minutes after the Kafka message timestamp',
-  TAP_TOO_OLD: 'tappedAt is more than MAX_TAP_AGE_DAYS (default 7) before the Kafka message timestamp',
+  CLOCK_DRIFT_FUTURE: "tappedAt (a heartbeat's at) is more than 10 minutes after the Kafka message timestamp",
+  TAP_TOO_OLD:
+    "tappedAt (a heartbeat's at) is more than MAX_TAP_AGE_DAYS (default 7) before the Kafka message timestamp",
+  STORE_REJECTED:
+    'the database refused to store this message for a reason that is not transient (the detail holds its error); the rest of its batch was stored',
 };
 
 export function isReasonCode(value: unknown): value is ReasonCode {

@@ -272,3 +272,205 @@ describe('TapV1 and HeartbeatV1 schemas', () => {
     expect(HeartbeatV1.parse(heartbeat).atMs).toBe(Date.parse('2020-11-20T21:05:00.000Z'));
   });
 });
+
+// SPEC §2 as tightened: printable text, code-point lengths, years 2000–2099, safe integers, no BOM.
+describe('parseValidatorMessage: printable text fields', () => {
+  const NOT_PRINTABLE = 'must be printable (no control characters or lone surrogates)';
+  // A marker beside the hostile character proves the detail does not quote the value.
+  const MARK = 'Q7X9';
+  const hostile: [string, string][] = [
+    ['NUL', '\u0000'],
+    ['U+0001', '\u0001'],
+    ['a tab', '\t'],
+    ['a line feed', '\n'],
+    ['a carriage return', '\r'],
+    ['ESC', '\u001b'],
+    ['U+001F', '\u001f'],
+    ['DEL (U+007F)', '\u007f'],
+    ['a lone high surrogate', '\ud800'],
+    ['a lone low surrogate', '\udfff'],
+    ['a high surrogate at the end', '\ud83d'],
+    ['a surrogate pair in the wrong order', '\ude8c\ud83d'],
+  ];
+  const cases = ['lineCode', 'vehicleId', 'stopCode'].flatMap((field) =>
+    hostile.map(([label, text]) => [field, label, text] as const),
+  );
+
+  it.each(cases)('reports INVALID_FIELD for a %s holding %s, without quoting it', (field, _label, text) => {
+    const value = `${MARK}${text}1`;
+    const result = parseValidatorMessage(withTap({ [field]: value }));
+    expect(result).toEqual({ ok: false, reason: 'INVALID_FIELD', detail: `${field}: ${NOT_PRINTABLE}` });
+    expect(!result.ok && result.detail).not.toContain(MARK);
+    expect(!result.ok && result.detail).not.toContain(text);
+  });
+
+  it('reads "\\ud800" escapes in the JSON text as the lone surrogates they make', () => {
+    const raw = json(tap).replace('"lineCode":"202"', '"lineCode":"2\\ud80002"');
+    expect(parseValidatorMessage(Buffer.from(raw))).toEqual({
+      ok: false,
+      reason: 'INVALID_FIELD',
+      detail: `lineCode: ${NOT_PRINTABLE}`,
+    });
+  });
+
+  it('accepts the characters on either side of the control ranges, Turkish letters and emoji', () => {
+    for (const patch of [
+      { lineCode: ' ~', vehicleId: '\u0080', stopCode: '\u00a0' },
+      { lineCode: 'Üçyol-Şirinyer', vehicleId: 'İZBAN-ÇĞ', stopCode: 'Fahrettin Altay İskelesi' },
+      { lineCode: '🚌⛴', vehicleId: '\ud83d\ude8c', stopCode: null },
+    ]) {
+      expect(parseValidatorMessage(withTap(patch))).toMatchObject({ ok: true, kind: 'tap', tap: patch });
+    }
+  });
+
+  it('counts lengths in code points, not UTF-16 units or graphemes', () => {
+    const ok = (patch: Record<string, unknown>) => parseValidatorMessage(withTap(patch)).ok;
+    // Each emoji is two UTF-16 units: 16 of them fit a 16-character line code.
+    expect(ok({ lineCode: '🚌'.repeat(16) })).toBe(true);
+    expect(ok({ stopCode: '🚏'.repeat(32) })).toBe(true);
+    expect(parseValidatorMessage(withTap({ lineCode: '🚌'.repeat(17) }))).toEqual({
+      ok: false,
+      reason: 'INVALID_FIELD',
+      detail: 'lineCode: must have at most 16 characters',
+    });
+    expect(parseValidatorMessage(withTap({ vehicleId: '🚌'.repeat(33) }))).toEqual({
+      ok: false,
+      reason: 'INVALID_FIELD',
+      detail: 'vehicleId: must have at most 32 characters',
+    });
+    // "é" written as e + a combining accent is two code points.
+    expect(ok({ lineCode: 'e\u0301'.repeat(8) })).toBe(true);
+    expect(ok({ lineCode: `${'e\u0301'.repeat(8)}x` })).toBe(false);
+  });
+
+  it('accepts a text field exactly when it is printable and of 1–16 code points (property)', () => {
+    const unit = fc.oneof(
+      fc.constantFrom('\u0000', '\u001f', '\u007f', '\ud800', '\udbff', '\udc00', '\udfff'),
+      fc.constantFrom(' ', '~', 'Ş', '\u0080', '\ud83d\ude8c', '\ud83d', '\ude8c'),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    );
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 20 }), (lineCode) => {
+        // Reference: well-formed iff UTF-8 round-trips; controls by the SPEC's list.
+        const wellFormed = Buffer.from(lineCode, 'utf8').toString('utf8') === lineCode;
+        const controls = [...lineCode].some((c) => {
+          const code = c.charCodeAt(0);
+          return code < 0x20 || code === 0x7f;
+        });
+        const length = [...lineCode].length;
+        const result = parseValidatorMessage(withTap({ lineCode }));
+        expect(result.ok).toBe(wellFormed && !controls && length >= 1 && length <= 16);
+        if (!result.ok) {
+          expect(result.reason).toBe('INVALID_FIELD');
+          if (lineCode.length > 0) expect(result.detail).not.toContain(lineCode);
+        }
+      }),
+    );
+  });
+});
+
+describe('parseValidatorMessage: tappedAt and at lie in the years 2000–2099', () => {
+  it.each([
+    '0000-11-20T08:15:42.120+03:00',
+    '1970-01-01T00:00:00Z',
+    '1999-12-31T23:59:59.999+03:00',
+    // The written year is judged: this instant is 2000-01-01T04:59:59Z, still out.
+    '1999-12-31T23:59:59-05:00',
+    // And this one, 2099-12-31T22:00:00Z, is out too.
+    '2100-01-01T01:00:00+03:00',
+    '9999-12-31T23:59:59Z',
+  ])('reports INVALID_FIELD for tappedAt %s, and for a heartbeat at it, without quoting it', (instant) => {
+    const result = parseValidatorMessage(withTap({ tappedAt: instant }));
+    expect(result).toEqual({
+      ok: false,
+      reason: 'INVALID_FIELD',
+      detail: 'tappedAt: year must be 2000–2099',
+    });
+    expect(parseValidatorMessage(json({ ...heartbeat, at: instant }))).toEqual({
+      ok: false,
+      reason: 'INVALID_FIELD',
+      detail: 'at: year must be 2000–2099',
+    });
+    expect(!result.ok && result.detail).not.toContain(instant.slice(0, 10));
+  });
+
+  it.each([
+    ['2000-01-01T00:00:00.000+03:00', '1999-12-31T21:00:00.000Z'],
+    ['2099-12-31T23:59:59.999-05:00', '2100-01-01T04:59:59.999Z'],
+  ])('accepts %s (the instant %s) by its written year', (instant, utc) => {
+    expect(parseValidatorMessage(withTap({ tappedAt: instant }))).toMatchObject({
+      ok: true,
+      tap: { tappedAt: instant, tappedAtMs: Date.parse(utc) },
+    });
+    expect(parseValidatorMessage(json({ ...heartbeat, at: instant }))).toMatchObject({
+      ok: true,
+      heartbeat: { at: instant, atMs: Date.parse(utc) },
+    });
+  });
+
+  it('still reports an impossible date or a missing offset as such, whatever the year', () => {
+    expect(parseValidatorMessage(withTap({ tappedAt: '2100-02-29T00:00:00Z' }))).toMatchObject({
+      reason: 'TIME_INVALID',
+    });
+    expect(parseValidatorMessage(withTap({ tappedAt: '1999-01-01T00:00:00' }))).toMatchObject({
+      reason: 'TIME_NO_OFFSET',
+    });
+  });
+});
+
+describe('parseValidatorMessage: seq and lastSeq are safe integers >= 0', () => {
+  // Written into the JSON text as they would arrive: JSON.stringify cannot spell 2^53 + 1.
+  const tapWithSeq = (literal: string): string =>
+    json({ ...tap, seq: 0 }).replace('"seq":0', `"seq":${literal}`);
+  const heartbeatWithLastSeq = (literal: string): string =>
+    json({ ...heartbeat, lastSeq: 0 }).replace('"lastSeq":0', `"lastSeq":${literal}`);
+
+  it('accepts 2^53 - 1, the largest safe integer', () => {
+    const result = parseValidatorMessage(tapWithSeq('9007199254740991'));
+    expect(result.ok && result.kind === 'tap' && result.tap.seq).toBe(Number.MAX_SAFE_INTEGER);
+    const beat = parseValidatorMessage(heartbeatWithLastSeq('9007199254740991'));
+    expect(beat.ok && beat.kind === 'heartbeat' && beat.heartbeat.lastSeq).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it.each([
+    ['9007199254740992', 'must be <= 9007199254740991'],
+    // Parses to the same double as 2^53: refused before it could collide with it.
+    ['9007199254740993', 'must be <= 9007199254740991'],
+    ['1e300', 'must be <= 9007199254740991'],
+    ['1.5', 'expected int'],
+    ['-1', 'must be >= 0'],
+    ['"12"', 'expected number'],
+    ['null', 'expected number'],
+  ])('reports INVALID_FIELD for the literal %s', (literal, rule) => {
+    expect(parseValidatorMessage(tapWithSeq(literal))).toEqual({
+      ok: false,
+      reason: 'INVALID_FIELD',
+      detail: `seq: ${rule}`,
+    });
+    expect(parseValidatorMessage(heartbeatWithLastSeq(literal))).toEqual({
+      ok: false,
+      reason: 'INVALID_FIELD',
+      detail: `lastSeq: ${rule}`,
+    });
+  });
+});
+
+describe('parseValidatorMessage: a byte order mark is not JSON', () => {
+  const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+  const bomDetail = { ok: false, reason: 'INVALID_JSON', detail: 'value starts with a byte order mark' };
+
+  it('reports INVALID_JSON for a UTF-8 BOM before a valid tap or heartbeat (bytes or string)', () => {
+    expect(parseValidatorMessage(Buffer.concat([BOM, Buffer.from(json(tap))]))).toEqual(bomDetail);
+    expect(parseValidatorMessage(Buffer.concat([BOM, Buffer.from(json(heartbeat))]))).toEqual(bomDetail);
+    expect(parseValidatorMessage(`\ufeff${json(tap)}`)).toEqual(bomDetail);
+  });
+
+  it('reports a value that is nothing but a BOM, or a BOM after whitespace, as INVALID_JSON', () => {
+    expect(parseValidatorMessage(BOM)).toEqual(bomDetail);
+    expect(parseValidatorMessage(Buffer.concat([Buffer.from(' '), BOM, Buffer.from(json(tap))]))).toEqual({
+      ok: false,
+      reason: 'INVALID_JSON',
+      detail: 'value is not UTF-8 JSON',
+    });
+  });
+});

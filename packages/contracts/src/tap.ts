@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { CardNo } from './card-no';
-import { describeFirstIssue, isRecord } from './issues';
+import { describeFirstIssue, isRecord, reasonedString } from './issues';
 import type { ReasonCode } from './reasons';
-import { OffsetDateTime } from './time';
+import { parseOffsetDateTime, TIME_REASON_MESSAGES } from './time';
 
 // Service day is part of the tap contract (SPEC §2); it lives beside the time parsing.
 export { serviceDayOf } from './time';
@@ -38,7 +38,75 @@ export type ValidatorId = z.infer<typeof ValidatorId>;
 // exact in a double.
 const Seq = z.int().min(0);
 
-const VehicleOrStop = z.string().min(1).max(32).nullable();
+const NOT_PRINTABLE = 'must be printable (no control characters or lone surrogates)';
+
+/**
+ * The number of Unicode code points in `text`, or -1 when it is not printable in the SPEC §2
+ * sense: a control character (U+0000–U+001F, U+007F) or a lone UTF-16 surrogate. NUL cannot be
+ * stored in a PostgreSQL text column (the whole batch would fail), the other controls would be
+ * carried into the Ministry's CSV and our logs, and a lone surrogate (JSON.parse makes one of a
+ * "\ud800" escape) has no UTF-8 form: the driver would store U+FFFD, a value never sent.
+ */
+function printableLength(text: string): number {
+  let codePoints = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x20 || unit === 0x7f) return -1;
+    if (unit >= 0xd800 && unit <= 0xdfff) {
+      // Only a high surrogate followed by a low one is a character; NaN past the end fails too.
+      const next = text.charCodeAt(i + 1);
+      if (unit > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return -1;
+      i++;
+    }
+    codePoints++;
+  }
+  return codePoints;
+}
+
+/**
+ * SPEC §2's "1–N printable chars". Characters are counted as Unicode code points, not UTF-16
+ * code units (what `z.string().max()` counts): PostgreSQL's char_length and a reader of the
+ * CSV count code points, and an emoji must not use two of a line code's 16 characters. The
+ * messages are the ones zod's own min/max give, so details did not change with the rule.
+ */
+function printableText(maxCodePoints: number) {
+  return z.string().superRefine((text, ctx) => {
+    const message = printableTextIssue(text, maxCodePoints);
+    if (message !== undefined) {
+      ctx.addIssue({ code: 'custom', message, params: { reason: 'INVALID_FIELD' satisfies ReasonCode } });
+    }
+  });
+}
+
+// The value is never put into the message: details are logged and stored.
+function printableTextIssue(text: string, maxCodePoints: number): string | undefined {
+  const length = printableLength(text);
+  if (length < 0) return NOT_PRINTABLE;
+  if (length < 1) return 'must have at least 1 character';
+  if (length > maxCodePoints) return `must have at most ${maxCodePoints} characters`;
+  return undefined;
+}
+
+const LineCode = printableText(16);
+const VehicleOrStop = printableText(32).nullable();
+
+/**
+ * An instant of SPEC §2 (`tappedAt`, `at`): an ISO 8601 date-time with an offset, in the years
+ * 2000–2099. The year judged is the one written, before the offset is applied, so
+ * "1999-12-31T23:59:59-05:00" is out although its instant falls in 2000 UTC: the rule reads
+ * the text the device sent, the simplest check a producer can reproduce. (time.ts stays
+ * unbounded: the registry import reads historical ranges through it.)
+ */
+const ContractInstant = reasonedString((input) => {
+  const result = parseOffsetDateTime(input);
+  if (!result.ok) return { ok: false, reason: result.reason, message: TIME_REASON_MESSAGES[result.reason] };
+  // parseOffsetDateTime accepted it, so the text starts with four digits of year.
+  const year = Number(input.slice(0, 4));
+  if (year < 2000 || year > 2099) {
+    return { ok: false, reason: 'INVALID_FIELD', message: 'year must be 2000–2099' };
+  }
+  return { ok: true, value: { iso: input, ms: result.ms } };
+});
 
 // Every key is required, nullable ones included: the contract is exact, and a producer that
 // starts omitting keys should surface as dead-letters rather than be guessed at.
@@ -48,9 +116,9 @@ export const TapV1 = z
     validatorId: ValidatorId,
     seq: Seq,
     cardNo: CardNo,
-    tappedAt: OffsetDateTime,
+    tappedAt: ContractInstant,
     mode: TransitMode,
-    lineCode: z.string().min(1).max(16),
+    lineCode: LineCode,
     vehicleId: VehicleOrStop,
     stopCode: VehicleOrStop,
     result: TapResult,
@@ -87,7 +155,7 @@ export const HeartbeatV1 = z
     schema: z.literal('heartbeat.v1'),
     validatorId: ValidatorId,
     lastSeq: Seq,
-    at: OffsetDateTime,
+    at: ContractInstant,
   })
   .transform(({ at, ...heartbeat }) => ({ ...heartbeat, at: at.iso, atMs: at.ms }));
 export type HeartbeatV1 = z.infer<typeof HeartbeatV1>;
@@ -98,7 +166,11 @@ export type ValidatorMessage =
   | { ok: false; reason: ReasonCode; detail: string };
 
 // fatal: a replacement character would turn corrupt bytes into a "valid" card number.
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: without it the decoder silently drops a leading byte order mark, and a value
+// RFC 8259 says a sender must not produce would be stored as if it were JSON.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+const BOM_DETAIL = 'value starts with a byte order mark';
 
 /**
  * Parses one Kafka message value. Never throws: every failure is a reason for the dead-letter
@@ -112,6 +184,7 @@ export function parseValidatorMessage(raw: Uint8Array | string | null | undefine
   if (bytes > MAX_MESSAGE_BYTES) {
     return { ok: false, reason: 'OVERSIZED', detail: `${bytes} bytes > ${MAX_MESSAGE_BYTES}` };
   }
+  if (startsWithBom(raw)) return { ok: false, reason: 'INVALID_JSON', detail: BOM_DETAIL };
   let value: unknown;
   try {
     value = JSON.parse(typeof raw === 'string' ? raw : UTF8.decode(raw));
@@ -136,6 +209,11 @@ export function parseValidatorMessage(raw: Uint8Array | string | null | undefine
       : { ok: false, ...describeFirstIssue(parsed.error, value) };
   }
   return { ok: false, reason: 'UNKNOWN_SCHEMA', detail: describeSchema(schema) };
+}
+
+function startsWithBom(raw: Uint8Array | string): boolean {
+  if (typeof raw === 'string') return raw.charCodeAt(0) === 0xfeff;
+  return raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf;
 }
 
 // A version-like name is echoed to tell a new producer version from garbage; the pattern

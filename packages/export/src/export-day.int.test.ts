@@ -45,6 +45,7 @@ describe('exportDay: versions, delivery by SFTP and the ledger (SPEC §4)', () =
       gzip: false,
       outDir,
       retry: { attempts: 3, initialDelayMs: 200, maxDelayMs: 400 },
+      tapsTopic: 'validator.taps.v1',
     };
     const registry = { db: db.db, keyring, actor: { id: 'test', channel: 'WEB' as const } };
     await matchCard({

@@ -100,7 +100,7 @@ export async function exportDay(ctx: ExportContext, input: ExportDayInput): Prom
         day: input.day,
         path: building,
         gzip: settings.gzip,
-        inSnapshot: (client, rows) => dayStats(client, input.day, rows),
+        inSnapshot: (client, rows) => dayStats(client, input.day, rows, settings.tapsTopic),
         onRows: (rows) => ctx.onProgress?.({ phase: 'build', rows }),
       });
       const last = await lastDeliveredVersion(ctx.pool, input.day);

@@ -1,3 +1,4 @@
+import { accountOffsets, dayOffsetRanges } from '@boarding/db/bulk/offset-records';
 import type { PoolClient } from 'pg';
 import { type Completeness, dayCompleteness } from './completeness';
 
@@ -9,7 +10,13 @@ export type DayStats = {
   unmatched: number;
   duplicatesDropped: number;
   deadLettered: number;
-} & Completeness;
+} & Completeness & {
+    /**
+     * Offsets of the taps topic, between the first and the last that carried anything of D, with
+     * no record of any kind (SPEC §2 accounting): 0 unless a message was lost on the way.
+     */
+    offsetsUnaccounted: number;
+  };
 
 /** SPEC §4 manifest, uploaded beside the file (and last). */
 export type Manifest = {
@@ -72,8 +79,15 @@ export async function dayCounts(client: PoolClient, day: string): Promise<DayCou
  * The manifest's stats of day D: its counts, `matched` = the rows of the file (matched by the
  * registry at build time), and completeness.
  */
-export async function dayStats(client: PoolClient, day: string, matched: number): Promise<DayStats> {
+export async function dayStats(
+  client: PoolClient,
+  day: string,
+  matched: number,
+  topic: string,
+): Promise<DayStats> {
   const counts = await dayCounts(client, day);
+  const ranges = await dayOffsetRanges(client, topic, day);
+  const accounts = await accountOffsets(client, topic, ranges, { countsOnly: true });
   return {
     tapsStored: counts.tapsStored,
     accepted: counts.accepted,
@@ -83,5 +97,6 @@ export async function dayStats(client: PoolClient, day: string, matched: number)
     duplicatesDropped: counts.duplicatesDropped,
     deadLettered: Object.values(counts.deadLetteredByReason).reduce((a, n) => a + n, 0),
     ...(await dayCompleteness(client, day)),
+    offsetsUnaccounted: accounts.reduce((n, a) => n + a.unaccountedCount, 0),
   };
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { KafkaEnv } from '@boarding/config/env';
 import { localDir } from '@boarding/config/paths';
 import { z } from 'zod';
 
@@ -22,6 +23,8 @@ export const ExportEnv = z.object({
   DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   DELIVERY_BACKOFF_MS: z.coerce.number().int().min(0).max(600000).default(2000),
   DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(0).max(3600000).default(60000),
+  // The taps topic the ingest reads: the manifest accounts for the offsets of the day in it.
+  KAFKA_TAPS_TOPIC: KafkaEnv.shape.KAFKA_TAPS_TOPIC,
 });
 export type ExportEnv = z.infer<typeof ExportEnv>;
 
@@ -30,6 +33,7 @@ export type ExportSettings = {
   gzip: boolean;
   outDir: string;
   retry: { attempts: number; initialDelayMs: number; maxDelayMs: number };
+  tapsTopic: string;
 };
 
 export function exportSettings(env: ExportEnv): ExportSettings {
@@ -42,5 +46,6 @@ export function exportSettings(env: ExportEnv): ExportSettings {
       initialDelayMs: env.DELIVERY_BACKOFF_MS,
       maxDelayMs: env.DELIVERY_BACKOFF_MAX_MS,
     },
+    tapsTopic: env.KAFKA_TAPS_TOPIC,
   };
 }

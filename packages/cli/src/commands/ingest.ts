@@ -44,13 +44,15 @@ export function registerIngest(program: Command): void {
     .option('--from <offset>', 'first offset, inclusive', nonNegativeInt)
     .option('--to <offset>', 'last offset, inclusive', nonNegativeInt)
     .option('--json', 'print the report as JSON')
-    .action(
-      async (options: GlobalOptions & { day?: string; partition?: number; from?: number; to?: number }) => {
-        const report = await reconcile(scopeOf(options));
-        emit(options, report, renderReconcile);
-        if (report.totals.unaccounted > 0 || report.totals.doubled > 0) process.exitCode = 1;
-      },
-    );
+    .action(async (_options: unknown, command: Command) => {
+      // --json is also an option of `ingest` itself, which commander hands it: read both.
+      const options = command.optsWithGlobals<
+        GlobalOptions & { day?: string; partition?: number; from?: number; to?: number }
+      >();
+      const report = await reconcile(scopeOf(options));
+      emit(options, report, renderReconcile);
+      if (report.totals.unaccounted > 0 || report.totals.doubled > 0) process.exitCode = 1;
+    });
 }
 
 function scopeOf(options: { day?: string; partition?: number; from?: number; to?: number }): ReconcileScope {

@@ -134,6 +134,7 @@ describe('boarding replay', () => {
       gzip: false,
       outDir: dir,
       retry: { attempts: 1, initialDelayMs: 0, maxDelayMs: 0 },
+      tapsTopic: topic.topic,
     };
     const ctx = { db: db.db, keyring, actor: { id: 'test', channel: 'WEB' as const } };
     const since = '2020-11-01T00:00:00+03:00';

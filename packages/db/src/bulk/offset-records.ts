@@ -55,7 +55,7 @@ export async function accountOffsets(
   db: Pool | PoolClient,
   topic: string,
   ranges: OffsetRange[],
-  options: { gapLimit?: number } = {},
+  options: { gapLimit?: number; countsOnly?: boolean } = {},
 ): Promise<RangeAccount[]> {
   const wanted = ranges.filter((r) => r.to > r.from);
   const accounts = new Map<number, RangeAccount>(
@@ -79,6 +79,10 @@ export async function accountOffsets(
   const params = [topic, wanted.map((r) => r.partition), wanted.map((r) => r.from), wanted.map((r) => r.to)];
   const limit = options.gapLimit ?? 1000;
   const run = async (client: Pool | PoolClient) => {
+    if (!options.countsOnly) await countKinds(client);
+    await countShape(client);
+  };
+  const countKinds = async (client: Pool | PoolClient) => {
     const kinds = await client.query<{ part: number; kind: string; n: string }>(
       `with ${RECORDS} select part, kind, count(*) as n from recs group by part, kind`,
       params,
@@ -95,6 +99,8 @@ export async function accountOffsets(
         a.deadLettered[reason] = (a.deadLettered[reason] ?? 0) + n;
       }
     }
+  };
+  const countShape = async (client: Pool | PoolClient) => {
     const shape = await client.query<{ part: number; distinct_offsets: string; doubled: string }>(
       `with ${RECORDS}, per_offset as (select part, off, count(*) as c from recs group by part, off)
        select part, count(*) as distinct_offsets, count(*) filter (where c > 1) as doubled
@@ -114,7 +120,7 @@ export async function accountOffsets(
       if (a.unaccountedCount > 0) short.push(a.partition);
       if (a.doubledCount > 0) twice.push(a.partition);
     }
-    if (short.length > 0) {
+    if (short.length > 0 && !options.countsOnly) {
       // Runs of missing offsets: between consecutive recorded offsets (and the range's edges).
       const gaps = await client.query<{ part: number; gap_from: string; gap_to: string }>(
         `with ${RECORDS},
@@ -131,7 +137,7 @@ export async function accountOffsets(
         accounts.get(row.part)?.unaccounted.push([Number(row.gap_from), Number(row.gap_to)]);
       }
     }
-    if (twice.length > 0) {
+    if (twice.length > 0 && !options.countsOnly) {
       const doubled = await client.query<{ part: number; off: string }>(
         `with ${RECORDS}
          select part, off from recs where part = any($5::int4[])
