@@ -39,7 +39,12 @@ if (jestArgs.length === 0) {
   step('jest: unit + integration', 'npx', ['jest', '--selectProjects', 'unit', 'integration']);
   // Tests that kill or restart the servers (Kafka broker, PostgreSQL, the ingest process):
   // alone, one file at a time, once nothing else uses the shared stack.
-  step('jest: disruptive (one file at a time)', 'npx', ['jest', '--selectProjects', 'disruptive', '--runInBand']);
+  step('jest: disruptive (one file at a time)', 'npx', [
+    'jest',
+    '--selectProjects',
+    'disruptive',
+    '--runInBand',
+  ]);
 } else {
   step('jest', 'npx', ['jest', ...jestArgs]);
 }
