@@ -120,7 +120,7 @@ describe('hostile messages interleaved with valid taps on the same keys', () => 
   beforeAll(async () => {
     db = await createTestDatabase('ingest_hostile');
     await db.pool.query(
-      `alter table tap_keys add constraint refuse_test_card check (card_no <> '${REFUSED_CARD}')`,
+      `alter table boardings add constraint refuse_test_card check (card_no <> '${REFUSED_CARD}')`,
     );
     // One partition: offsets follow the order above, so each offset's expected record is known.
     topic = await createTestTopic(1);

@@ -1,0 +1,101 @@
+import { Writable } from 'node:stream';
+import { MAX_CLOCK_AHEAD_MS } from '@boarding/contracts/time';
+import { createLogger } from '@boarding/logger/logger';
+import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
+import type { IngestMessage } from './classify';
+import { type ChunkStoreContext, storeMessages } from './store-chunk';
+
+const quiet = createLogger('test', { destination: new Writable({ write: (_c, _e, done) => done() }) });
+const REFUSED_CARD = 'DEADBEEFDEAD0002';
+
+let offset = 0;
+function tap(day: string, seq: number, cardNo = `04${String(seq).padStart(14, '0')}`): IngestMessage {
+  const at = Date.parse(`${day}T10:00:00.000+03:00`) + seq;
+  const value = JSON.stringify({
+    schema: 'tap.v1',
+    validatorId: 'BUS-1-1',
+    seq,
+    cardNo,
+    tappedAt: new Date(at).toISOString(),
+    mode: 'BUS',
+    lineCode: '1',
+    vehicleId: 'V',
+    stopCode: null,
+    result: 'ACCEPTED',
+    rejectReason: null,
+  });
+  return {
+    partition: 0,
+    offset: offset++,
+    timestamp: at + 1000,
+    key: Buffer.from('BUS-1-1'),
+    value: Buffer.from(value),
+  };
+}
+
+describe('storing a chunk (the ingest and replay write path)', () => {
+  let db: TestDatabase;
+  let retries = 0;
+  let ctx: ChunkStoreContext;
+  const hooks = { heartbeat: async () => undefined };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('store_chunk');
+    await db.pool.query(
+      `alter table boardings add constraint refuse_card check (card_no <> '${REFUSED_CARD}')`,
+    );
+    ctx = {
+      pool: db.pool,
+      topic: 'validator.taps.v1',
+      logger: quiet,
+      classify: { topic: 'validator.taps.v1', maxFutureMs: MAX_CLOCK_AHEAD_MS, maxAgeMs: 7 * 86_400_000 },
+      retries: { inc: () => retries++ },
+    };
+  });
+
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  beforeEach(() => {
+    retries = 0;
+  });
+
+  it('dead-letters only the message the database refuses, stores the rest, and leaves no phantom partition behind', async () => {
+    // The refused tap is the first of a new day: the day's partition is created in the
+    // transaction that fails. The next chunk of that day must find it created again, not
+    // believe in the rolled-back one (the incident: every retry then failed, forever).
+    const first = [tap('2020-12-01', 1, REFUSED_CARD), tap('2020-12-01', 2), tap('2020-12-01', 3)];
+    const r1 = await storeMessages(ctx, first, hooks);
+    expect(r1).toMatchObject({ stored: 2, deadLettered: { STORE_REJECTED: 1 } });
+    const r2 = await storeMessages(ctx, [tap('2020-12-01', 4)], hooks);
+    expect(r2.stored).toBe(1);
+    expect(retries).toBe(0);
+    const letters = await db.pool.query<{ offset: string; detail: string }>(
+      `select kafka_offset as offset, detail from dead_letters where reason = 'STORE_REJECTED'`,
+    );
+    expect(letters.rows).toEqual([
+      { offset: String(first[0]?.offset), detail: expect.stringMatching(/^23514 .*refuse_card/) },
+    ]);
+  });
+
+  it('retries an error that is not the data’s fault (a missing table) until it clears, dead-lettering nothing', async () => {
+    await db.pool.query('alter table duplicate_taps rename to duplicate_taps_away');
+    const back = new Promise((r) => setTimeout(r, 1500)).then(() =>
+      db.pool.query('alter table duplicate_taps_away rename to duplicate_taps'),
+    );
+    const again = tap('2020-12-01', 2);
+    const result = await storeMessages(ctx, [tap('2020-12-01', 5), { ...again, offset: offset++ }], hooks);
+    await back;
+    expect(result).toMatchObject({ stored: 1, duplicates: 1, deadLettered: {} });
+    expect(retries).toBeGreaterThan(0);
+  });
+
+  it('forgets a partition that was dropped behind its back (retention) and creates it again', async () => {
+    await storeMessages(ctx, [tap('2020-12-02', 10)], hooks);
+    await db.pool.query('drop table boardings_20201202');
+    const result = await storeMessages(ctx, [tap('2020-12-02', 11)], hooks);
+    expect(result.stored).toBe(1);
+    expect(retries).toBe(1);
+  });
+});
