@@ -2,6 +2,7 @@ import { accountOffsets, type OffsetRange, type RangeAccount } from '@boarding/d
 import type { Admin } from 'kafkajs';
 import type { Pool } from 'pg';
 import { assertTopicExists, groupLag } from './catch-up';
+import { addCounts } from './counts';
 import { replayWindow } from './replay-range';
 
 /** What to walk: a service day's window, one partition's offsets, or everything committed. */
@@ -109,7 +110,5 @@ export function addAccount(totals: AccountTotals, a: RangeAccount): void {
   totals.heartbeats += a.heartbeats;
   totals.unaccounted += a.unaccountedCount;
   totals.doubled += a.doubledCount;
-  for (const [reason, n] of Object.entries(a.deadLettered)) {
-    totals.deadLettered[reason] = (totals.deadLettered[reason] ?? 0) + n;
-  }
+  addCounts(totals.deadLettered, a.deadLettered);
 }

@@ -4,6 +4,7 @@ import type { Logger } from '@boarding/logger/logger';
 import type { Admin, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { classifyBatch, type IngestMessage } from './classify';
+import { addCounts } from './counts';
 import { classifyOptionsFor } from './ingest-consumer';
 import { type ChunkStoreContext, StoreAbortedError, storeMessages } from './store-chunk';
 
@@ -303,9 +304,7 @@ async function readWindow(
         result.alreadyStored += stored.alreadyStored;
         result.duplicates += stored.duplicates;
         result.heartbeats += stored.heartbeats;
-        for (const [reason, n] of Object.entries(stored.deadLettered)) {
-          result.deadLettered[reason] = (result.deadLettered[reason] ?? 0) + n;
-        }
+        addCounts(result.deadLettered, stored.deadLettered);
         // Moves this consumer's fetch position only: the group commits nothing.
         resolveOffset(String(last.offset));
         next.set(partition, last.offset + 1);

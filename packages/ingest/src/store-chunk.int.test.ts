@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { MAX_CLOCK_AHEAD_MS } from '@boarding/contracts/time';
 import { createLogger } from '@boarding/logger/logger';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
+import { tapJson } from '@boarding/testing/taps';
 import type { IngestMessage } from './classify';
 import { type ChunkStoreContext, storeMessages } from './store-chunk';
 
@@ -11,19 +12,7 @@ const REFUSED_CARD = 'DEADBEEFDEAD0002';
 let offset = 0;
 function tap(day: string, seq: number, cardNo = `04${String(seq).padStart(14, '0')}`): IngestMessage {
   const at = Date.parse(`${day}T10:00:00.000+03:00`) + seq;
-  const value = JSON.stringify({
-    schema: 'tap.v1',
-    validatorId: 'BUS-1-1',
-    seq,
-    cardNo,
-    tappedAt: new Date(at).toISOString(),
-    mode: 'BUS',
-    lineCode: '1',
-    vehicleId: 'V',
-    stopCode: null,
-    result: 'ACCEPTED',
-    rejectReason: null,
-  });
+  const value = tapJson({ validatorId: 'BUS-1-1', seq, cardNo, tappedAt: at, stopCode: null, lineCode: '1' });
   return {
     partition: 0,
     offset: offset++,

@@ -11,6 +11,7 @@ import type { Logger } from '@boarding/logger/logger';
 import { backOff } from 'exponential-backoff';
 import type { Pool } from 'pg';
 import { type Classified, type ClassifyOptions, classifyBatch, type IngestMessage } from './classify';
+import { addCounts } from './counts';
 
 export type ChunkStoreContext = {
   pool: Pool;
@@ -169,8 +170,7 @@ async function storeRejected(
 
 function mergeResults(a: StoreResult, b: StoreResult): StoreResult {
   const deadLettered = { ...a.deadLettered };
-  for (const [reason, n] of Object.entries(b.deadLettered))
-    deadLettered[reason] = (deadLettered[reason] ?? 0) + n;
+  addCounts(deadLettered, b.deadLettered);
   return {
     stored: a.stored + b.stored,
     matched: a.matched + b.matched,

@@ -8,6 +8,7 @@ import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestTopic, produce, type TestMessage, type TestTopic } from '@boarding/testing/kafka';
+import { tapJson } from '@boarding/testing/taps';
 import { IngestEnv } from './env';
 import { createIngestService } from './ingest-service';
 
@@ -19,18 +20,11 @@ function taps(n: number): TestMessage[] {
     const validatorId = `BUS-${500 + (i % 3)}-1`;
     return {
       key: validatorId,
-      value: JSON.stringify({
-        schema: 'tap.v1',
+      value: tapJson({
         validatorId,
         seq: Math.floor(i / 3) + 1,
         cardNo: `04${String(i).padStart(14, '0')}`,
-        tappedAt: new Date(T0 + i * 1000).toISOString(),
-        mode: 'BUS',
-        lineCode: '202',
-        vehicleId: '35-ESH-3041',
-        stopCode: null,
-        result: 'ACCEPTED',
-        rejectReason: null,
+        tappedAt: T0 + i * 1000,
       }),
       timestamp: T0 + i * 1000 + 60_000,
     };

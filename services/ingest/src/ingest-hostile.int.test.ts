@@ -11,6 +11,7 @@ import {
   hostileMessages,
 } from '@boarding/testing/hostile-messages';
 import { createTestTopic, type TestTopic } from '@boarding/testing/kafka';
+import { tapJson } from '@boarding/testing/taps';
 
 const DAY = '2020-11-20';
 const T0 = Date.parse('2020-11-20T08:00:00.000+03:00');
@@ -28,26 +29,12 @@ type Message = {
   name: string;
 };
 
-function validTap(
+const validTap = (
   validatorId: string,
   seq: number,
   at: number,
   cardNo = `04${String(seq).padStart(14, '0')}`,
-): string {
-  return JSON.stringify({
-    schema: 'tap.v1',
-    validatorId,
-    seq,
-    cardNo,
-    tappedAt: new Date(at).toISOString().replace('Z', '+00:00'),
-    mode: 'BUS',
-    lineCode: '202',
-    vehicleId: '35-ESH-3041',
-    stopCode: '10345',
-    result: 'ACCEPTED',
-    rejectReason: null,
-  });
-}
+) => tapJson({ validatorId, seq, cardNo, tappedAt: at });
 
 /**
  * Valid taps of three validators, interleaved on the same keys with every hostile case of the
