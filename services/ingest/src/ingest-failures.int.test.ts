@@ -1,11 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { environmentWith, loadEnv } from '@boarding/config/env';
-import { findRepoRoot } from '@boarding/config/paths';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
+import { killRunningBoardings, spawnBoarding } from '@boarding/testing/cli-process';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestTopic, produce, type TestMessage, type TestTopic } from '@boarding/testing/kafka';
 import { tapJson } from '@boarding/testing/taps';
@@ -31,30 +29,12 @@ function taps(n: number): TestMessage[] {
   });
 }
 
-type Run = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
-
 /** `boarding ingest …` as its own process, as an operator's script runs it. */
-function spawnIngest(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<Run> } {
-  const bin = join(findRepoRoot(), 'node_modules', '.bin', 'boarding');
-  const child = spawn(bin, ['ingest', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const done = new Promise<Run>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done };
-}
+const spawnIngest = (args: string[], env: NodeJS.ProcessEnv) => spawnBoarding(['ingest', ...args], env);
 
 describe('ingest failures a user can see', () => {
   let db: TestDatabase;
   let topic: TestTopic;
-  const children: ChildProcess[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase('ingest_failures');
@@ -63,7 +43,7 @@ describe('ingest failures a user can see', () => {
   });
 
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    killRunningBoardings();
     await topic.drop();
     await db.drop();
   });
@@ -81,7 +61,6 @@ describe('ingest failures a user can see', () => {
   it('refuses a topic that does not exist at once, naming it, instead of waiting forever', async () => {
     const missing = `test.taps.missing-${randomUUID()}`;
     const run = spawnIngest(['--until-caught-up'], envFor({ KAFKA_TAPS_TOPIC: missing }));
-    children.push(run.child);
     const result = await run.done;
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`topic "${missing}" does not exist`);
@@ -93,7 +72,6 @@ describe('ingest failures a user can see', () => {
     try {
       const env = envFor({ INGEST_STALL_SECONDS: '5' });
       const run = spawnIngest(['--until-caught-up', '--timeout', '90'], env);
-      children.push(run.child);
       const result = await run.done;
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(
@@ -129,7 +107,6 @@ describe('ingest failures a user can see', () => {
     }
     // With the table back, a run catches up and stores everything.
     const run = spawnIngest(['--until-caught-up', '--json'], envFor());
-    children.push(run.child);
     const result = await run.done;
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout) as { messages: number; taps: number; unaccounted: number };
@@ -140,7 +117,6 @@ describe('ingest failures a user can see', () => {
     await db.pool.query('alter table tap_keys rename to tap_keys_away');
     try {
       const run = spawnIngest(['--until-caught-up'], envFor());
-      children.push(run.child);
       // Long enough for the process to start and the consumer to join; it cannot catch up.
       await new Promise((r) => setTimeout(r, 8000));
       run.child.kill('SIGTERM');

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { environmentWith } from '@boarding/config/env';
-import { findRepoRoot } from '@boarding/config/paths';
 import { dayStats } from '@boarding/export/manifest';
+import { spawnBoarding } from '@boarding/testing/cli-process';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import {
   type HostileCase,
@@ -80,24 +78,7 @@ function interleaved(): Message[] {
   return out;
 }
 
-function boarding(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(join(findRepoRoot(), 'node_modules', '.bin', 'boarding'), args, {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const boarding = (args: string[], env: NodeJS.ProcessEnv) => spawnBoarding(args, env).done;
 
 describe('hostile messages interleaved with valid taps on the same keys', () => {
   let db: TestDatabase;
