@@ -292,10 +292,12 @@ async function readWindow(
         const classified = classifyBatch(chunk, classifyOptions);
         const ofDay = firstKeysOfDay(classified.taps, day);
         const missing = ofDay.length === 0 ? 0 : ofDay.length - (await countStoredKeys(pool, ofDay));
-        const stored = await storeMessages(storeContext, chunk, {
-          heartbeat,
-          aborted: () => !isRunning() || isStale() || failed,
-        });
+        const stored = await storeMessages(
+          storeContext,
+          chunk,
+          { heartbeat, aborted: () => !isRunning() || isStale() || failed },
+          classified,
+        );
         result.messagesRead += chunk.length;
         result.tapsOfDay += classified.taps.filter((t) => t.serviceDay === day).length;
         result.storedOfDay += missing;

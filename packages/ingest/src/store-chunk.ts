@@ -57,8 +57,17 @@ export async function storeMessages(
   ctx: ChunkStoreContext,
   messages: IngestMessage[],
   hooks: ChunkStoreHooks,
+  /** `classifyBatch(messages, ctx.classify)` when the caller already has it (a replay counts with it). */
+  classified?: Classified,
 ): Promise<StoreResult> {
-  const outcome = await storeWithRetries(ctx, () => classifyBatch(messages, ctx.classify), hooks);
+  // Classified inside the retried work: a message that makes classifying throw (a timestamp no
+  // Date can hold) is refused like one the database refuses, and bisected out.
+  let judged = classified;
+  const outcome = await storeWithRetries(
+    ctx,
+    () => (judged ??= classifyBatch(messages, ctx.classify)),
+    hooks,
+  );
   if ('result' in outcome) return outcome.result;
   const [only] = messages;
   if (messages.length === 1 && only) {
