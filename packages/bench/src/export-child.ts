@@ -1,5 +1,5 @@
 /**
- * One `exportDay` run (build and deliver by SFTP), in a process of its own so that its peak RSS
+ * One `deliverDayExport` run (build and deliver by SFTP), in a process of its own so that its peak RSS
  * is the export's alone, not the bench's (which holds the simulated day). Wired like
  * `boarding export run`: settings from ExportEnv, the SFTP transport from SFTP_*, the keyring
  * from PII_KEY_FILE, all overridable in the environment. The transport is wrapped only to time
@@ -11,10 +11,10 @@
 import { performance } from 'node:perf_hooks';
 import { DatabaseEnv, loadEnv, SftpEnv } from '@boarding/config/env';
 import { createDb } from '@boarding/db/client';
+import { deliverDayExport } from '@boarding/delivery/deliver-day-export';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import type { DeliveryTransport } from '@boarding/delivery/transport';
 import { loadKeyring } from '@boarding/encryption/keyring';
-import { exportDay } from '@boarding/export/export-day';
 import { ExportEnv, exportSettings } from '@boarding/export/settings';
 import type { ExportChildResult } from './export-figures';
 
@@ -51,7 +51,7 @@ async function runExport(day: string): Promise<ExportChildResult> {
   }, 100);
   try {
     const started = performance.now();
-    const result = await exportDay(
+    const result = await deliverDayExport(
       { pool, keyring: loadKeyring(), settings: exportSettings(env), transport },
       { day, deliver: true, trigger: 'bench' },
     );

@@ -1,12 +1,12 @@
 import { createDb } from '@boarding/db/client';
 import { withTransaction } from '@boarding/db/transaction';
-import { dayCompleteness, type ValidatorGap } from '@boarding/export/completeness';
 import {
   deliveredVersions,
   readLedger,
   summarizeVersion,
   type VersionSummary,
-} from '@boarding/export/ledger';
+} from '@boarding/delivery/ledger';
+import { dayCompleteness, type ValidatorGap } from '@boarding/export/completeness';
 import { dayCounts } from '@boarding/export/manifest';
 import type { Command } from 'commander';
 import type { Pool } from 'pg';

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { loadEnv, SftpEnv } from '@boarding/config/env';
 import { createDb } from '@boarding/db/client';
+import { type DayExportResult, deliverDayExport } from '@boarding/delivery/deliver-day-export';
+import { deliveredVersions, type LedgerEntry, readLedger, summarizeVersion } from '@boarding/delivery/ledger';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import { loadKeyring } from '@boarding/encryption/keyring';
-import { type ExportDayResult, exportDay } from '@boarding/export/export-day';
-import { deliveredVersions, type LedgerEntry, readLedger, summarizeVersion } from '@boarding/export/ledger';
 import { ExportEnv, exportSettings } from '@boarding/export/settings';
 import type { Command } from 'commander';
 import { parseDay } from '../arguments';
@@ -43,7 +43,7 @@ export function registerExport(program: Command): void {
       const bar = options.json ? undefined : createProgressBar(`export ${day}`, { total: false });
       bar?.start(0, 0, { phase: 'building', rows: 0 });
       try {
-        const result = await exportDay(
+        const result = await deliverDayExport(
           {
             pool,
             keyring: loadKeyring(),
@@ -132,10 +132,10 @@ function ledgerTable(rows: LedgerEntry[]): string {
   );
 }
 
-function describeResult(r: ExportDayResult): string {
+function describeResult(r: DayExportResult): string {
   const m = r.manifest;
   const s = m.stats;
-  const head: Record<ExportDayResult['outcome'], string> = {
+  const head: Record<DayExportResult['outcome'], string> = {
     DELIVERED: `day ${r.serviceDay}: delivered v${r.version}${r.supersedes === null ? '' : ` (supersedes v${r.supersedes})`} to ${r.target} in ${r.attempts} attempt(s)`,
     REDELIVERED: `day ${r.serviceDay}: re-delivered v${r.version} (--force; same bytes and manifest as before) to ${r.target} in ${r.attempts} attempt(s)`,
     UNCHANGED: `day ${r.serviceDay}: unchanged since v${r.version}: nothing delivered (--force sends v${r.version} again)`,

@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { loadEnv, SftpEnv } from '@boarding/config/env';
 import { createDb } from '@boarding/db/client';
+import {
+  type DayExportContext,
+  type DayExportResult,
+  deliverDayExport,
+} from '@boarding/delivery/deliver-day-export';
+import { deliveredVersions } from '@boarding/delivery/ledger';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import type { DeliveryTransport } from '@boarding/delivery/transport';
 import { type Keyring, loadKeyring } from '@boarding/encryption/keyring';
 import { type DayFileDiff, diffDayFiles } from '@boarding/export/day-diff';
-import { type ExportContext, type ExportDayResult, exportDay } from '@boarding/export/export-day';
-import { deliveredVersions } from '@boarding/export/ledger';
 import { ExportEnv, type ExportSettings, exportSettings } from '@boarding/export/settings';
 import { type ReplayDayResult, type ReplayProgress, replayDay } from '@boarding/ingest/replay-range';
 import { IngestEnv } from '@boarding/ingest-service/env';
@@ -47,7 +51,7 @@ export type ReplayReport = {
   day: string;
   replay: ReplayDayResult;
   export: {
-    outcome: ExportDayResult['outcome'];
+    outcome: DayExportResult['outcome'];
     version: number;
     supersedes: number | null;
     file: string;
@@ -74,7 +78,7 @@ export type ReplayCommandContext = {
   chunkSize: number;
   concurrency: number;
   onReplayProgress?: (p: ReplayProgress) => void;
-  onExportProgress?: ExportContext['onProgress'];
+  onExportProgress?: DayExportContext['onProgress'];
 };
 
 /** The day was replayed, then building or delivering its file failed: says how far it got. */
@@ -114,9 +118,9 @@ export async function runReplay(
     logger: ctx.logger,
     onProgress: ctx.onReplayProgress,
   });
-  let built: ExportDayResult;
+  let built: DayExportResult;
   try {
-    built = await exportDay(
+    built = await deliverDayExport(
       {
         pool: ctx.pool,
         keyring: ctx.keyring,
@@ -153,9 +157,9 @@ export async function runReplay(
 async function compareWithDelivered(
   pool: Pool,
   settings: ExportSettings,
-  built: ExportDayResult,
+  built: DayExportResult,
 ): Promise<Comparison> {
-  // The version the rebuild was judged against inside exportDay (under its lock): the one it
+  // The version the rebuild was judged against inside deliverDayExport (under its lock): the one it
   // equals, or the one it supersedes (delivered now) or would supersede (built only).
   const base =
     built.outcome === 'UNCHANGED' || built.outcome === 'REDELIVERED' ? built.version : built.supersedes;

@@ -1,12 +1,12 @@
+import { type DayExportContext, deliverDayExport } from '@boarding/delivery/deliver-day-export';
 import type { DeliveryTransport } from '@boarding/delivery/transport';
 import { dayCompleteness } from '@boarding/export/completeness';
-import { type ExportContext, exportDay } from '@boarding/export/export-day';
 import type { Logger } from '@boarding/logger/logger';
 import { DelayedError, type Job } from 'bullmq';
 import type { ExporterMetrics } from '../metrics';
 import type { ExportDayJobResult, ExportDayPayload } from './export-day';
 
-export type ExportDayHandlerContext = Pick<ExportContext, 'pool' | 'keyring' | 'settings'> & {
+export type ExportDayHandlerContext = Pick<DayExportContext, 'pool' | 'keyring' | 'settings'> & {
   transport: DeliveryTransport;
   logger: Logger;
   /** The business clock: deadlines and the manifest's generatedAt (tests drive it). */
@@ -59,7 +59,7 @@ export async function handleExportDay(
     ctx.logger.info({ day, trigger }, 'no taps stored and nothing delivered: nothing to re-check');
     return { day, trigger, outcome: 'SKIPPED', version: null, rows: null, file: null, deliveryAttempts: 0 };
   }
-  const result = await exportDay(
+  const result = await deliverDayExport(
     {
       pool: ctx.pool,
       keyring: ctx.keyring,

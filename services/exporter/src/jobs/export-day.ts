@@ -1,4 +1,4 @@
-import type { ExportOutcome } from '@boarding/export/export-day';
+import type { DayExportOutcome } from '@boarding/delivery/deliver-day-export';
 import { z } from 'zod';
 
 /**
@@ -39,7 +39,7 @@ export type ExportDayJobResult = {
   day: string;
   trigger: ExportDayTrigger;
   /** SKIPPED: a late-window day with no taps stored and nothing ever delivered. */
-  outcome: ExportOutcome | 'SKIPPED';
+  outcome: DayExportOutcome | 'SKIPPED';
   version: number | null;
   rows: number | null;
   file: string | null;

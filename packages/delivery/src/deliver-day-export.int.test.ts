@@ -2,30 +2,30 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeliveryFailedError } from '@boarding/delivery/retry';
-import { createSftpTransport } from '@boarding/delivery/sftp-transport';
+import type { ExportSettings } from '@boarding/export/settings';
 import { correctMatch } from '@boarding/registry/verbs/correct-match';
 import { matchCard } from '@boarding/registry/verbs/match-card';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createKeyringForTests } from '@boarding/testing/keyring';
 import { createTestSftpDir, type TestSftpDir } from '@boarding/testing/sftp';
 import { TcpProxy } from '@boarding/testing/tcp-proxy';
-import { type ExportContext, exportDay } from './export-day';
+import { type DayExportContext, deliverDayExport } from './deliver-day-export';
 import { readLedger } from './ledger';
-import type { ExportSettings } from './settings';
+import { DeliveryFailedError } from './retry';
+import { createSftpTransport } from './sftp-transport';
 
 const DAY = '2020-11-20';
 const CARD_A = '0400000000000A01';
 const CARD_B = '0400000000000B02';
 
-describe('exportDay: versions, delivery by SFTP and the ledger (SPEC §4)', () => {
+describe('deliverDayExport: versions, delivery by SFTP and the ledger (SPEC §4)', () => {
   let db: TestDatabase;
   let sftp: TestSftpDir;
   let outDir: string;
   const keyring = createKeyringForTests();
   let settings: ExportSettings;
 
-  const ctx = (overrides: Partial<ExportContext> = {}): ExportContext => ({
+  const ctx = (overrides: Partial<DayExportContext> = {}): DayExportContext => ({
     pool: db.pool,
     keyring,
     settings,
@@ -90,7 +90,7 @@ describe('exportDay: versions, delivery by SFTP and the ledger (SPEC §4)', () =
   });
 
   it('delivers v1 with its manifest, then an unchanged rebuild delivers nothing and says so', async () => {
-    const first = await exportDay(ctx(), { day: DAY, deliver: true, trigger: 'test' });
+    const first = await deliverDayExport(ctx(), { day: DAY, deliver: true, trigger: 'test' });
     expect(first).toMatchObject({ outcome: 'DELIVERED', version: 1, supersedes: null, attempts: 1 });
     expect(await received()).toEqual([
       'BINIS_ESHOT_20201120_v1.csv',
@@ -111,7 +111,7 @@ describe('exportDay: versions, delivery by SFTP and the ledger (SPEC §4)', () =
       stats: { tapsStored: 1501, accepted: 1500, rejected: 1, matched: 1500, unmatched: 1 },
     });
 
-    const again = await exportDay(ctx(), { day: DAY, deliver: true, trigger: 'test' });
+    const again = await deliverDayExport(ctx(), { day: DAY, deliver: true, trigger: 'test' });
     expect(again).toMatchObject({ outcome: 'UNCHANGED', version: 1, attempts: 0 });
     expect(await received()).toEqual([
       'BINIS_ESHOT_20201120_v1.csv',
@@ -132,7 +132,7 @@ describe('exportDay: versions, delivery by SFTP and the ledger (SPEC §4)', () =
         replacement: { validFrom: new Date('2020-11-20T09:00:00+03:00') },
       },
     });
-    const v2 = await exportDay(ctx(), { day: DAY, deliver: true, trigger: 'test' });
+    const v2 = await deliverDayExport(ctx(), { day: DAY, deliver: true, trigger: 'test' });
     expect(v2).toMatchObject({ outcome: 'DELIVERED', version: 2, supersedes: 1 });
     const text = await readFile(join(sftp.localDir, 'BINIS_ESHOT_20201120_v2.csv'), 'utf8');
     expect(text).toContain(
@@ -149,7 +149,7 @@ describe('exportDay: versions, delivery by SFTP and the ledger (SPEC §4)', () =
     const before = await readFile(manifestPath);
     const fileBefore = await readFile(join(sftp.localDir, 'BINIS_ESHOT_20201120_v2.csv'));
     await rm(join(sftp.localDir, 'BINIS_ESHOT_20201120_v2.csv')); // the receiver lost it
-    const forced = await exportDay(ctx(), { day: DAY, deliver: true, force: true, trigger: 'test' });
+    const forced = await deliverDayExport(ctx(), { day: DAY, deliver: true, force: true, trigger: 'test' });
     expect(forced).toMatchObject({ outcome: 'REDELIVERED', version: 2, attempts: 1 });
     expect((await readFile(join(sftp.localDir, 'BINIS_ESHOT_20201120_v2.csv'))).equals(fileBefore)).toBe(
       true,
@@ -165,7 +165,7 @@ describe('exportDay: versions, delivery by SFTP and the ledger (SPEC §4)', () =
     await proxy.up();
     await proxy.down(); // the port now refuses
     const transport = createSftpTransport({ ...sftp.settings, port: proxy.port, remoteDir: sftp.remoteDir });
-    const running = exportDay(
+    const running = deliverDayExport(
       ctx({
         transport,
         settings: { ...settings, retry: { attempts: 5, initialDelayMs: 400, maxDelayMs: 800 } },
@@ -205,7 +205,7 @@ describe('exportDay: versions, delivery by SFTP and the ledger (SPEC §4)', () =
     const transport = createSftpTransport({ ...sftp.settings, port: proxy.port, remoteDir: sftp.remoteDir });
     const once = { ...settings, retry: { attempts: 1, initialDelayMs: 0, maxDelayMs: 0 } };
     await expect(
-      exportDay(ctx({ transport, settings: once }), { day: DAY, deliver: true, trigger: 'test' }),
+      deliverDayExport(ctx({ transport, settings: once }), { day: DAY, deliver: true, trigger: 'test' }),
     ).rejects.toBeInstanceOf(DeliveryFailedError);
     const afterCut = await received();
     expect(afterCut).not.toContain('BINIS_ESHOT_20201120_v4.csv');
@@ -221,7 +221,7 @@ describe('exportDay: versions, delivery by SFTP and the ledger (SPEC §4)', () =
 
     // The next run, on a sound connection, delivers v4 and sweeps the leftover partial file.
     proxy.cutAfter(undefined);
-    const v4 = await exportDay(ctx({ transport }), { day: DAY, deliver: true, trigger: 'test' });
+    const v4 = await deliverDayExport(ctx({ transport }), { day: DAY, deliver: true, trigger: 'test' });
     await proxy.down();
     expect(v4).toMatchObject({ outcome: 'DELIVERED', version: 4, supersedes: 3 });
     const names = await received();
@@ -239,7 +239,7 @@ describe('exportDay: versions, delivery by SFTP and the ledger (SPEC §4)', () =
       hostKeySha256: `SHA256:${'A'.repeat(43)}`,
       remoteDir: sftp.remoteDir,
     });
-    const run = exportDay(ctx({ transport: impostor }), { day: DAY, deliver: true, trigger: 'test' });
+    const run = deliverDayExport(ctx({ transport: impostor }), { day: DAY, deliver: true, trigger: 'test' });
     await expect(run).rejects.toThrow(/host key mismatch/);
     await expect(run).rejects.toMatchObject({
       code: 'SFTP_HOST_KEY_MISMATCH',
@@ -259,13 +259,21 @@ describe('exportDay: versions, delivery by SFTP and the ledger (SPEC §4)', () =
 
   it('builds .csv.gz when asked: the manifest names the .gz bytes, and the same CSV gives the same .gz', async () => {
     const gz = { ...settings, gzip: true, outDir: join(outDir, 'gz') };
-    const built = await exportDay(ctx({ settings: gz }), { day: DAY, deliver: false, trigger: 'test' });
+    const built = await deliverDayExport(ctx({ settings: gz }), {
+      day: DAY,
+      deliver: false,
+      trigger: 'test',
+    });
     expect(built.outcome).toBe('BUILT');
     expect(built.manifest.file).toBe('BINIS_ESHOT_20201120_v5.csv.gz');
     const first = await readFile(built.filePath);
     expect(first.subarray(0, 2).toString('hex')).toBe('1f8b');
     expect(built.manifest.bytes).toBe(first.length);
-    const again = await exportDay(ctx({ settings: gz }), { day: DAY, deliver: false, trigger: 'test' });
+    const again = await deliverDayExport(ctx({ settings: gz }), {
+      day: DAY,
+      deliver: false,
+      trigger: 'test',
+    });
     expect((await readFile(again.filePath)).equals(first)).toBe(true);
     expect(existsSync(join(gz.outDir, 'BINIS_ESHOT_20201120_v5.manifest.json'))).toBe(true);
   });

@@ -1,26 +1,33 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { isCalendarDay } from '@boarding/contracts/time';
-import { type AttemptReport, deliverWithRetry } from '@boarding/delivery/retry';
-import type { DeliveryTransport } from '@boarding/delivery/transport';
 import type { Keyring } from '@boarding/encryption/keyring';
+import {
+  assertExportDay,
+  type BuiltDayExport,
+  buildDayExport,
+  discardDayExport,
+  ExportInputError,
+  type PlacedDayExport,
+  placeAsDeliveredCopy,
+  placeDayExport,
+} from '@boarding/export/build-day-export';
+import { manifestFileName } from '@boarding/export/day-file-format';
+import type { Manifest } from '@boarding/export/manifest';
+import type { ExportSettings } from '@boarding/export/settings';
 import type { Logger } from '@boarding/logger/logger';
 import type { Pool } from 'pg';
-import { buildDayFile } from './build-day-file';
-import { dayFileName, manifestFileName } from './day-file-format';
 import {
   type DeliveredVersion,
   lastDeliveredVersion,
   type NewAttempt,
+  type NewDeliveredVersion,
   recordAttempt,
   recordDelivered,
 } from './ledger';
-import { dayStats, type Manifest } from './manifest';
-import type { ExportSettings } from './settings';
+import { type AttemptReport, deliverWithRetry } from './retry';
+import type { DeliveryTransport } from './transport';
 
-export type ExportContext = {
+export { ExportInputError };
+
+export type DayExportContext = {
   pool: Pool;
   keyring: Keyring;
   settings: ExportSettings;
@@ -32,7 +39,7 @@ export type ExportContext = {
   onProgress?: (event: { phase: 'build'; rows: number } | { phase: 'deliver'; attempt: number }) => void;
 };
 
-export type ExportDayInput = {
+export type DayExportInput = {
   day: string;
   /** false: build the file and manifest locally, touch neither the receiver nor the ledger. */
   deliver: boolean;
@@ -48,10 +55,10 @@ export type ExportDayInput = {
  * - UNCHANGED: the content equals the last delivered version; nothing was sent.
  * - BUILT: `deliver: false`; the file and manifest are on local disk only.
  */
-export type ExportOutcome = 'DELIVERED' | 'REDELIVERED' | 'UNCHANGED' | 'BUILT';
+export type DayExportOutcome = 'DELIVERED' | 'REDELIVERED' | 'UNCHANGED' | 'BUILT';
 
-export type ExportDayResult = {
-  outcome: ExportOutcome;
+export type DayExportResult = {
+  outcome: DayExportOutcome;
   serviceDay: string;
   version: number;
   supersedes: number | null;
@@ -64,97 +71,64 @@ export type ExportDayResult = {
   target: string | null;
 };
 
-/** The day is not YYYY-MM-DD, or delivery was asked without a transport. */
-export class ExportInputError extends Error {
-  readonly code = 'EXPORT_INPUT_INVALID';
-  readonly retryable = false;
-}
-
 /**
- * Build day D's file from the registry as it stands now and deliver it per SPEC §4's version
- * rules. One export of a day at a time across every process (a PostgreSQL advisory lock keyed
- * by the day): a CLI run and the nightly job wait for each other instead of racing a version.
- * Every delivery try is in the ledger before the next wait; a run that cannot deliver throws
- * `DeliveryFailedError` with the ledger saying why.
+ * Build day D's file (export) and deliver it per SPEC §4's version rules (delivery: the ledger
+ * says which version the Ministry has). One export of a day at a time across every process (a
+ * PostgreSQL advisory lock keyed by the day): a CLI run and the nightly job wait for each other
+ * instead of racing a version. Every delivery try is in the ledger before the next wait; a run
+ * that cannot deliver throws `DeliveryFailedError` with the ledger saying why.
  */
-export async function exportDay(ctx: ExportContext, input: ExportDayInput): Promise<ExportDayResult> {
-  if (!isCalendarDay(input.day)) {
-    throw new ExportInputError(`day must be a date as YYYY-MM-DD, got ${JSON.stringify(input.day)}`);
-  }
+export async function deliverDayExport(
+  ctx: DayExportContext,
+  input: DayExportInput,
+): Promise<DayExportResult> {
+  assertExportDay(input.day);
   if (input.deliver && !ctx.transport) throw new ExportInputError('delivery asked without a transport');
   const now = ctx.now ?? (() => new Date());
-  const { settings } = ctx;
-  mkdirSync(settings.outDir, { recursive: true, mode: 0o700 });
-
   const lock = await ctx.pool.connect();
   try {
     await lock.query('select pg_advisory_lock(hashtextextended($1, 0))', [`boarding-export:${input.day}`]);
-    const building = join(
-      settings.outDir,
-      `.build-${input.day}-${randomBytes(4).toString('hex')}.csv${settings.gzip ? '.gz' : ''}`,
-    );
-    try {
-      const built = await buildDayFile({
+    const built = await buildDayExport(
+      {
         pool: ctx.pool,
         keyring: ctx.keyring,
-        day: input.day,
-        path: building,
-        gzip: settings.gzip,
-        inSnapshot: (client, rows) => dayStats(client, input.day, rows, settings.tapsTopic),
+        settings: ctx.settings,
         onRows: (rows) => ctx.onProgress?.({ phase: 'build', rows }),
-      });
+      },
+      input.day,
+    );
+    try {
       const last = await lastDeliveredVersion(ctx.pool, input.day);
       // Same CSV and same delivered form (a change of EXPORT_GZIP makes a new version).
       if (last && last.contentSha256 === built.contentSha256 && last.sha256 === built.sha256) {
-        return await sameContent(ctx, input, last, building);
+        return await sameContent(ctx, input, last, built);
       }
       const version = (last?.version ?? 0) + 1;
-      const file = dayFileName(settings.operator, input.day, version, settings.gzip);
-      const manifest: Manifest = {
-        serviceDay: input.day,
+      const placed = await placeDayExport(ctx.settings, built, {
         version,
-        file,
-        bytes: built.bytes,
-        sha256: built.sha256,
-        rows: built.rows,
-        generatedAt: now().toISOString(),
         supersedes: last?.version ?? null,
-        stats: built.extra,
-      };
-      const filePath = join(settings.outDir, file);
-      await rename(building, filePath);
-      const manifestJson = `${JSON.stringify(manifest, null, 2)}\n`;
-      const manifestPath = await writeManifest(settings.outDir, file, manifestJson);
-      const result: ExportDayResult = {
-        outcome: 'BUILT',
-        serviceDay: input.day,
-        version,
-        supersedes: manifest.supersedes,
-        filePath,
-        manifestPath,
-        manifest,
-        attempts: 0,
-        target: null,
-      };
+        generatedAt: now(),
+      });
+      const result = resultOf('BUILT', input.day, placed, null);
       if (!input.deliver) return result;
-      const attempts = await deliverAndRecord(ctx, input, result, {
+      const attempts = await deliverAndRecord(ctx, input, placed, {
         serviceDay: input.day,
         version,
-        fileName: file,
+        fileName: placed.manifest.file,
         contentSha256: built.contentSha256,
         sha256: built.sha256,
         bytes: built.bytes,
         rows: built.rows,
-        supersedes: manifest.supersedes,
-        manifestJson,
+        supersedes: placed.manifest.supersedes,
+        manifestJson: placed.manifestJson,
       });
       ctx.logger?.info(
-        { day: input.day, version, supersedes: manifest.supersedes, rows: built.rows, attempts },
+        { day: input.day, version, supersedes: placed.manifest.supersedes, rows: built.rows, attempts },
         'day file delivered',
       );
       return { ...result, outcome: 'DELIVERED', attempts, target: ctx.transport?.target ?? null };
     } finally {
-      await rm(building, { force: true });
+      await discardDayExport(built);
     }
   } finally {
     // The advisory lock belongs to this session: closing it is the sure way to let go.
@@ -162,28 +136,34 @@ export async function exportDay(ctx: ExportContext, input: ExportDayInput): Prom
   }
 }
 
+function resultOf(
+  outcome: DayExportOutcome,
+  day: string,
+  placed: PlacedDayExport,
+  target: string | null,
+): DayExportResult {
+  return {
+    outcome,
+    serviceDay: day,
+    version: placed.manifest.version,
+    supersedes: placed.manifest.supersedes,
+    filePath: placed.filePath,
+    manifestPath: placed.manifestPath,
+    manifest: placed.manifest,
+    attempts: 0,
+    target,
+  };
+}
+
 /** The rebuild equals the last delivered version: nothing to send, unless forced. */
 async function sameContent(
-  ctx: ExportContext,
-  input: ExportDayInput,
+  ctx: DayExportContext,
+  input: DayExportInput,
   last: DeliveredVersion,
-  building: string,
-): Promise<ExportDayResult> {
-  // Same content, same bytes (deterministic build): the local copy is that version's file.
-  const filePath = join(ctx.settings.outDir, last.fileName);
-  await rename(building, filePath);
-  const manifestPath = await writeManifest(ctx.settings.outDir, last.fileName, last.manifestJson);
-  const result: ExportDayResult = {
-    outcome: 'UNCHANGED',
-    serviceDay: input.day,
-    version: last.version,
-    supersedes: last.supersedes,
-    filePath,
-    manifestPath,
-    manifest: JSON.parse(last.manifestJson) as Manifest,
-    attempts: 0,
-    target: ctx.transport?.target ?? null,
-  };
+  built: BuiltDayExport,
+): Promise<DayExportResult> {
+  const placed = await placeAsDeliveredCopy(ctx.settings, built, last);
+  const result = resultOf('UNCHANGED', input.day, placed, ctx.transport?.target ?? null);
   if (!input.deliver) return result;
   if (!input.force) {
     await recordAttempt(ctx.pool, {
@@ -198,19 +178,19 @@ async function sameContent(
     return result;
   }
   // The receiver lost it: the same file and the very manifest it had, sent again.
-  const attempts = await deliverAndRecord(ctx, input, result, null);
+  const attempts = await deliverAndRecord(ctx, input, placed, null);
   return { ...result, outcome: 'REDELIVERED', attempts };
 }
 
 function attemptBase(
-  ctx: ExportContext,
-  input: ExportDayInput,
-  v: { version: number; fileName?: string; file?: string; sha256: string },
+  ctx: DayExportContext,
+  input: DayExportInput,
+  v: { version: number; fileName: string; sha256: string },
 ): Pick<NewAttempt, 'serviceDay' | 'version' | 'fileName' | 'sha256' | 'trigger' | 'target'> {
   return {
     serviceDay: input.day,
     version: v.version,
-    fileName: v.fileName ?? v.file ?? '',
+    fileName: v.fileName,
     sha256: v.sha256,
     trigger: input.force ? `${input.trigger}+force` : input.trigger,
     target: ctx.transport?.target ?? '',
@@ -218,14 +198,15 @@ function attemptBase(
 }
 
 async function deliverAndRecord(
-  ctx: ExportContext,
-  input: ExportDayInput,
-  result: ExportDayResult,
-  newVersion: Omit<DeliveredVersion, 'deliveredAt'> | null,
+  ctx: DayExportContext,
+  input: DayExportInput,
+  placed: PlacedDayExport,
+  newVersion: NewDeliveredVersion | null,
 ): Promise<number> {
   const transport = ctx.transport;
   if (!transport) throw new ExportInputError('delivery asked without a transport');
-  const base = attemptBase(ctx, input, result.manifest);
+  const m = placed.manifest;
+  const base = attemptBase(ctx, input, { version: m.version, fileName: m.file, sha256: m.sha256 });
   ctx.onProgress?.({ phase: 'deliver', attempt: 1 });
   const onAttempt = async (report: AttemptReport) => {
     const row: NewAttempt = {
@@ -238,7 +219,7 @@ async function deliverAndRecord(
     };
     if (report.error) {
       ctx.logger?.warn(
-        { day: input.day, version: result.version, attempt: report.attempt, code: report.error.code },
+        { day: input.day, version: m.version, attempt: report.attempt, code: report.error.code },
         `delivery attempt failed: ${report.error.message}`,
       );
       await recordAttempt(ctx.pool, row);
@@ -250,17 +231,11 @@ async function deliverAndRecord(
   const { attempts } = await deliverWithRetry(
     transport,
     [
-      { localPath: result.filePath, name: result.manifest.file },
+      { localPath: placed.filePath, name: m.file },
       // Last: its arrival tells the receiver the file beside it is complete.
-      { localPath: result.manifestPath, name: manifestFileName(result.manifest.file) },
+      { localPath: placed.manifestPath, name: manifestFileName(m.file) },
     ],
     { policy: ctx.settings.retry, onAttempt },
   );
   return attempts;
-}
-
-async function writeManifest(dir: string, fileName: string, json: string): Promise<string> {
-  const path = join(dir, manifestFileName(fileName));
-  await writeFile(path, json, { mode: 0o600 });
-  return path;
 }
