@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { maskCardNo, maskHes, maskTc } from './mask';
+import { maskCardNo, maskHes, maskPersonalData, maskTc } from './mask';
 
 // Arbitrary strings of every shape: ASCII, any code point, digit runs, with padding.
 const anyString = fc.oneof(
@@ -97,5 +97,17 @@ describe('maskCardNo', () => {
         expect(out.length - shown.length).toBeGreaterThanOrEqual(4);
       }),
     );
+  });
+});
+
+describe('maskPersonalData', () => {
+  it('masks TC-like and HES-like values in raw dead-letter bytes', () => {
+    const raw = '{"tc":"17291716060","hes":"ABCD-1234-X9","hes2":"abcd1234x9","seq":184467}';
+    const masked = maskPersonalData(raw);
+    expect(masked).toBe('{"tc":"*******6060","hes":"****-****-X9","hes2":"****-****-x9","seq":184467}');
+  });
+
+  it('leaves card numbers of 16 digits and validator ids readable', () => {
+    expect(maskPersonalData('0412345678901234 BUS-30412-1')).toBe('0412345678901234 BUS-30412-1');
   });
 });

@@ -31,3 +31,17 @@ export function maskCardNo(input: string): string {
   const stars = Math.min(CARD_MASK_MAX_STARS, Math.max(4, value.length - tail.length));
   return '*'.repeat(stars) + tail;
 }
+
+/**
+ * Raw dead-lettered bytes may hold anything a device or a person typed, TC and HES included:
+ * mask every 11-digit run (TC-like) to its last 4 and every 10-character code (HES-like, with or
+ * without dashes) to its last 2 before showing them.
+ */
+export function maskPersonalData(text: string): string {
+  return text
+    .replace(/(?<![0-9])[0-9]{11}(?![0-9])/g, (m) => `*******${m.slice(-4)}`)
+    .replace(
+      /(?<![A-Za-z0-9-])([A-Za-z0-9]{4})-?([A-Za-z0-9]{4})-?([A-Za-z0-9]{2})(?![A-Za-z0-9-])/g,
+      (_m, _a, _b, c: string) => `****-****-${c}`,
+    );
+}

@@ -6,7 +6,7 @@ import { createTestTopic, produce, type TestMessage, type TestTopic } from '@boa
 import { groupLag, waitForNoLag } from './catch-up';
 import { createIngestConsumer } from './ingest-consumer';
 import { createIngestMetrics } from './metrics';
-import { type ReplayDayResult, type ReplayProgress, replayDay } from './replay-range';
+import { type ReplayDayResult, type ReplayProgress, reingestDay } from './replay-range';
 
 const quiet = createLogger('test', { destination: new Writable({ write: (_c, _e, done) => done() }) });
 const DAY = '2020-11-20';
@@ -132,7 +132,7 @@ async function stored(db: TestDatabase) {
   return rows.map((r) => `${r.v}#${r.seq}@${r.day}`);
 }
 
-describe('replayDay (boarding replay)', () => {
+describe('reingestDay (the re-read half of boarding replay)', () => {
   let db: TestDatabase;
   let topic: TestTopic;
   const ingestGroup = `ingest-${randomUUID()}`;
@@ -141,7 +141,7 @@ describe('replayDay (boarding replay)', () => {
   const progress: ReplayProgress[] = [];
 
   const replay = () =>
-    replayDay({
+    reingestDay({
       kafka: topic.kafka,
       pool: db.pool,
       topic: topic.topic,

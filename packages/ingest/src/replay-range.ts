@@ -142,7 +142,7 @@ export async function replayWindow(
  * Everything in the window is fed through, taps of other days included (normally already
  * stored: counted, not changed). Returns once every partition reached its end offset.
  */
-export async function replayDay(options: ReplayDayOptions): Promise<ReplayDayResult> {
+export async function reingestDay(options: ReplayDayOptions): Promise<ReplayDayResult> {
   const started = Date.now();
   const { kafka, topic, day } = options;
   // A malformed day is refused before anything connects.

@@ -1,205 +1,16 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { loadEnv, SftpEnv } from '@boarding/config/env';
+import { type Comparison, type ReplayReport, replayDay, SAMPLES } from '@boarding/day/replay-day';
 import { createDb } from '@boarding/db/client';
-import {
-  type DayExportContext,
-  type DayExportResult,
-  deliverDayExport,
-} from '@boarding/delivery/deliver-day-export';
-import { deliveredVersions } from '@boarding/delivery/ledger';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
-import type { DeliveryTransport } from '@boarding/delivery/transport';
-import { type Keyring, loadKeyring } from '@boarding/encryption/keyring';
-import { type DayFileDiff, diffDayFiles } from '@boarding/export/day-diff';
-import { ExportEnv, type ExportSettings, exportSettings } from '@boarding/export/settings';
-import { type ReplayDayResult, type ReplayProgress, replayDay } from '@boarding/ingest/replay-range';
+import { loadKeyring } from '@boarding/encryption/keyring';
+import { ExportEnv, exportSettings } from '@boarding/export/settings';
 import { IngestEnv } from '@boarding/ingest-service/env';
 import { createKafka } from '@boarding/kafka/client';
-import { createLogger, type Logger } from '@boarding/logger/logger';
+import { createLogger } from '@boarding/logger/logger';
 import type { Command } from 'commander';
-import type { Kafka } from 'kafkajs';
-import type { Pool } from 'pg';
 import { parseDay } from '../arguments';
 import { emit, type GlobalOptions, table } from '../output';
 import { createProgressBar } from '../progress';
-
-/** Rows of each kind (added, removed, changed) shown from the difference. */
-const SAMPLES = 10;
-
-export type VersionRef = { version: number; file: string; rows: number; sha256: string; deliveredAt: string };
-
-/** How the rebuilt file compares with the last version the Ministry received. */
-export type Comparison =
-  | { kind: 'NO_VERSION_DELIVERED' }
-  /** The rebuild has the very content of that version: nothing to deliver. */
-  | { kind: 'UNCHANGED'; against: VersionRef }
-  /** Compared row by row with the local copy of that version (kept in the export directory). */
-  | { kind: 'DIFF'; against: VersionRef; diff: DayFileDiff }
-  /** Its local copy is missing (delivered from another machine) or not the delivered bytes. */
-  | {
-      kind: 'NO_LOCAL_COPY';
-      against: VersionRef;
-      localCopy: 'MISSING' | 'DIFFERENT_BYTES';
-      rows: { delivered: number; rebuilt: number };
-      sha256: { delivered: string; rebuilt: string };
-    };
-
-export type ReplayReport = {
-  day: string;
-  replay: ReplayDayResult;
-  export: {
-    outcome: DayExportResult['outcome'];
-    version: number;
-    supersedes: number | null;
-    file: string;
-    rows: number;
-    bytes: number;
-    sha256: string;
-    filePath: string;
-    target: string | null;
-    attempts: number;
-  };
-  comparison: Comparison;
-};
-
-export type ReplayCommandContext = {
-  kafka: Kafka;
-  pool: Pool;
-  keyring: Keyring;
-  settings: ExportSettings;
-  /** Needed with `deliver`. */
-  transport?: DeliveryTransport;
-  logger: Logger;
-  topic: string;
-  maxTapAgeDays: number;
-  chunkSize: number;
-  concurrency: number;
-  onReplayProgress?: (p: ReplayProgress) => void;
-  onExportProgress?: DayExportContext['onProgress'];
-};
-
-/** The day was replayed, then building or delivering its file failed: says how far it got. */
-export class ReplayExportError extends Error {
-  readonly code: string;
-  readonly retryable: boolean;
-  constructor(day: string, replay: ReplayDayResult, cause: unknown) {
-    const e = cause as { code?: unknown; message?: unknown; retryable?: unknown };
-    super(
-      `replay of ${day} done (${replay.storedOfDay} taps of the day stored again), then the export failed: ${
-        typeof e.message === 'string' ? e.message : String(cause)
-      }`,
-    );
-    this.name = 'ReplayExportError';
-    this.code = typeof e.code === 'string' ? e.code : 'REPLAY_EXPORT_FAILED';
-    this.retryable = e.retryable === true;
-  }
-}
-
-/**
- * `boarding replay`: re-ingest day D from Kafka (idempotent), rebuild its file from the store and
- * the registry as they are now (delivering it only with `deliver`), and compare the rebuild with
- * the last version the Ministry received.
- */
-export async function runReplay(
-  ctx: ReplayCommandContext,
-  input: { day: string; deliver: boolean },
-): Promise<ReplayReport> {
-  const replay = await replayDay({
-    kafka: ctx.kafka,
-    pool: ctx.pool,
-    topic: ctx.topic,
-    day: input.day,
-    maxTapAgeDays: ctx.maxTapAgeDays,
-    chunkSize: ctx.chunkSize,
-    concurrency: ctx.concurrency,
-    logger: ctx.logger,
-    onProgress: ctx.onReplayProgress,
-  });
-  let built: DayExportResult;
-  try {
-    built = await deliverDayExport(
-      {
-        pool: ctx.pool,
-        keyring: ctx.keyring,
-        settings: ctx.settings,
-        transport: ctx.transport,
-        logger: ctx.logger,
-        onProgress: ctx.onExportProgress,
-      },
-      { day: input.day, deliver: input.deliver, trigger: 'replay' },
-    );
-  } catch (err) {
-    throw new ReplayExportError(input.day, replay, err);
-  }
-  const m = built.manifest;
-  return {
-    day: input.day,
-    replay,
-    export: {
-      outcome: built.outcome,
-      version: built.version,
-      supersedes: built.supersedes,
-      file: m.file,
-      rows: m.rows,
-      bytes: m.bytes,
-      sha256: m.sha256,
-      filePath: built.filePath,
-      target: built.target,
-      attempts: built.attempts,
-    },
-    comparison: await compareWithDelivered(ctx.pool, ctx.settings, built),
-  };
-}
-
-async function compareWithDelivered(
-  pool: Pool,
-  settings: ExportSettings,
-  built: DayExportResult,
-): Promise<Comparison> {
-  // The version the rebuild was judged against inside deliverDayExport (under its lock): the one it
-  // equals, or the one it supersedes (delivered now) or would supersede (built only).
-  const base =
-    built.outcome === 'UNCHANGED' || built.outcome === 'REDELIVERED' ? built.version : built.supersedes;
-  if (base === null) return { kind: 'NO_VERSION_DELIVERED' };
-  const delivered = (await deliveredVersions(pool, built.serviceDay)).find((v) => v.version === base);
-  if (!delivered) throw new Error(`v${base} of ${built.serviceDay} is not in the delivery ledger`);
-  const against: VersionRef = {
-    version: delivered.version,
-    file: delivered.fileName,
-    rows: delivered.rows,
-    sha256: delivered.sha256,
-    deliveredAt: delivered.deliveredAt.toISOString(),
-  };
-  if (built.outcome === 'UNCHANGED' || built.outcome === 'REDELIVERED') return { kind: 'UNCHANGED', against };
-  const copy = join(settings.outDir, delivered.fileName);
-  // Only the delivered bytes are a fair "before": a copy rebuilt or edited since is not.
-  const copySha256 = await sha256OfFile(copy);
-  if (copySha256 !== delivered.sha256) {
-    return {
-      kind: 'NO_LOCAL_COPY',
-      against,
-      localCopy: copySha256 === null ? 'MISSING' : 'DIFFERENT_BYTES',
-      rows: { delivered: delivered.rows, rebuilt: built.manifest.rows },
-      sha256: { delivered: delivered.sha256, rebuilt: built.manifest.sha256 },
-    };
-  }
-  return { kind: 'DIFF', against, diff: await diffDayFiles(copy, built.filePath, { samples: SAMPLES }) };
-}
-
-/** sha256 (hex) of a file's bytes, or null when there is no such file. */
-async function sha256OfFile(path: string): Promise<string | null> {
-  const hash = createHash('sha256');
-  try {
-    await pipeline(createReadStream(path), hash);
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return null;
-    throw err;
-  }
-  return hash.digest('hex');
-}
 
 export function registerReplay(program: Command): void {
   program
@@ -229,7 +40,7 @@ export function registerReplay(program: Command): void {
       let replayBarStarted = false;
       const exportBar = options.json ? undefined : createProgressBar(`export ${day}`, { total: false });
       try {
-        const report = await runReplay(
+        const report = await replayDay(
           {
             kafka,
             pool,
