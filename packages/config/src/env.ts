@@ -1,3 +1,4 @@
+import { VALIDATOR_TAPS_TOPIC } from '@boarding/contracts/tap';
 import { z } from 'zod';
 import { readStackEnv } from './stack-env';
 
@@ -66,7 +67,7 @@ export const KafkaEnv = z.object({
     .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port…]')
     .transform((v) => v.split(',')),
   KAFKA_CLIENT_ID: z.string().min(1).default('boarding'),
-  KAFKA_TAPS_TOPIC: z.string().min(1).default('validator.taps.v1'),
+  KAFKA_TAPS_TOPIC: z.string().min(1).default(VALIDATOR_TAPS_TOPIC),
 });
 export type KafkaEnv = z.infer<typeof KafkaEnv>;
 

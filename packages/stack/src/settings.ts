@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { findRepoRoot, localDir } from '@boarding/config/paths';
+import { VALIDATOR_TAPS_TOPIC } from '@boarding/contracts/tap';
 import { z } from 'zod';
 
 // Ports of the private stack. Non-default on purpose: the machine may run its own PostgreSQL on
@@ -53,6 +54,6 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     },
     kafkaHeapMb: parsed.BOARDING_KAFKA_HEAP_MB,
     tapsPartitions: parsed.BOARDING_TAPS_PARTITIONS,
-    tapsTopic: env.KAFKA_TAPS_TOPIC ?? 'validator.taps.v1',
+    tapsTopic: env.KAFKA_TAPS_TOPIC ?? VALIDATOR_TAPS_TOPIC,
   };
 }
