@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { connectPinnedSftp, type SftpSettings } from '@boarding/delivery/sftp';
+import { connectPinnedSftp, type SftpSettings } from '@boarding/sftp/connect';
 import type { Rate } from './harness';
 
 type Cleanup = (label: string, undo: () => Promise<void>) => () => Promise<void>;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join, posix } from 'node:path';
-import { connectPinnedSftp, type SftpSettings } from '@boarding/delivery/sftp';
+import { connectPinnedSftp, type SftpSettings } from '@boarding/sftp/connect';
 import { testEnv } from './env';
 
 export type TestSftpDir = {

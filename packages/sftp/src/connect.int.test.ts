@@ -7,7 +7,7 @@ import { z } from 'zod';
 // The local stack's settings (.local/stack.env); @boarding/testing depends on this package.
 const testEnv = () => loadEnv(SftpEnv.extend({ SFTP_LOCAL_INCOMING: z.string().min(1) }));
 
-import { connectPinnedSftp, HostKeyMismatchError, type SftpSettings } from './sftp';
+import { connectPinnedSftp, HostKeyMismatchError, type SftpSettings } from './connect';
 
 function settings(overrides: Partial<SftpSettings> = {}): SftpSettings {
   const env = testEnv();
