@@ -2,6 +2,30 @@ import type { z } from 'zod';
 import { reasonedString } from './issues';
 import type { ReasonCode } from './reasons';
 
+// The one time model of the pipeline. Instants are epoch milliseconds (or `Date`s at the edges
+// that speak Date), days are `YYYY-MM-DD`, times of day `HH:mm`. A wall clock in a named zone is
+// read with that zone's rules from the platform's Intl (ICU) data; the service zone alone takes
+// a fixed-offset fast path where its rules are one constant offset.
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+/** 24 hours of elapsed time. A calendar day in a zone with summer time may last 23 or 25. */
+export const DAY_MS = 24 * HOUR_MS;
+
+/** SPEC §2: the service day is the calendar date of `tappedAt` in this zone. */
+export const SERVICE_TIME_ZONE = 'Europe/Istanbul';
+
+// Türkiye has kept UTC+3 all year since 2016-09-07 (summer time made permanent; the clocks had
+// already been at +3 since 27 March). From then on the service zone is this constant: the
+// ingest asks for ~2 M service days a day, and the answer must not hang on the host's ICU data.
+// Before it the zone had summer time (+2/+3, some switches moved by decree), read from Intl.
+export const ISTANBUL_OFFSET_MS = 3 * HOUR_MS;
+/** 2016-09-07T00:00+03:00: the first instant the fixed offset stands for SERVICE_TIME_ZONE. */
+const FIXED_OFFSET_SINCE_MS = Date.UTC(2016, 8, 7) - ISTANBUL_OFFSET_MS;
+
+/** SPEC §2: a tap more than this after its Kafka message timestamp is dead-lettered (CLOCK_DRIFT_FUTURE). */
+export const MAX_CLOCK_AHEAD_MS = 10 * MINUTE_MS;
+
 export type TimeReason = Extract<ReasonCode, 'TIME_INVALID' | 'TIME_NO_OFFSET'>;
 
 export type InstantResult = { ok: true; ms: number } | { ok: false; reason: TimeReason };
@@ -11,8 +35,6 @@ export type InstantResult = { ok: true; ms: number } | { ok: false; reason: Time
 // the precision the file is sorted by; finer digits would be silently lost.
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?(Z|([+-])(\d{2}):(\d{2}))?$/;
-
-const MINUTE_MS = 60_000;
 
 /** Parses `YYYY-MM-DDTHH:mm:ss[.sss](Z|±hh:mm)` to epoch milliseconds. */
 export function parseOffsetDateTime(input: string): InstantResult {
@@ -36,11 +58,7 @@ export function parseOffsetDateTime(input: string): InstantResult {
   if (offsetHours > 23 || offsetMins > 59) return { ok: false, reason: 'TIME_INVALID' };
   const offsetMinutes = (sign === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
   const millis = frac === undefined ? 0 : Number(frac.padEnd(3, '0'));
-  const date = new Date(0);
-  // setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999.
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, millis);
-  return { ok: true, ms: date.getTime() - offsetMinutes * MINUTE_MS };
+  return { ok: true, ms: utcMs(year, month, day, hour, minute, second) + millis - offsetMinutes * MINUTE_MS };
 }
 
 function daysInMonth(year: number, month: number): number {
@@ -48,41 +66,162 @@ function daysInMonth(year: number, month: number): number {
   return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
-// SPEC §2: Türkiye has kept UTC+3 all year since 2016, so the service day is a fixed shift,
-// not a tz-database lookup (which would also make the result depend on the host's ICU data).
-export const ISTANBUL_OFFSET_MS = 3 * 60 * MINUTE_MS;
+/** A UTC wall-clock reading as epoch ms; setUTCFullYear, unlike Date.UTC, keeps years 0-99. */
+function utcMs(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime();
+}
 
-/** SPEC §2: a tap more than this after its Kafka message timestamp is dead-lettered (CLOCK_DRIFT_FUTURE). */
-export const MAX_CLOCK_AHEAD_MS = 10 * MINUTE_MS;
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
-const SERVICE_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** The instant service day `YYYY-MM-DD` starts (00:00+03:00); throws RangeError on a bad date. */
-export function serviceDayStartMs(day: string): number {
-  const m = SERVICE_DAY.exec(day);
-  if (m === null) throw new RangeError(`day must be YYYY-MM-DD, got "${day}"`);
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) - ISTANBUL_OFFSET_MS;
-  // Date.UTC rolls 2020-02-30 over into March; a round trip catches that.
-  if (new Date(ms + ISTANBUL_OFFSET_MS).toISOString().slice(0, 10) !== day) {
-    throw new RangeError(`day ${day} is not a calendar date`);
-  }
+/**
+ * UTC midnight of `YYYY-MM-DD`; throws RangeError on a bad date. Date.UTC rolls 2020-02-30 over
+ * into March, so a round trip catches that; it also reads years before 100 as 19xx, so those are
+ * refused as well (no service day is that old).
+ */
+function utcMidnightOf(day: string): number {
+  const m = DAY.exec(day);
+  if (m === null) throw new RangeError(`day must be YYYY-MM-DD, got ${JSON.stringify(day)}`);
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  if (isoDay(ms) !== day) throw new RangeError(`day ${day} is not a calendar date`);
   return ms;
+}
+
+function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
 }
 
 /** A real calendar date as `YYYY-MM-DD` (2020-02-30 is not). */
 export function isCalendarDay(value: string): boolean {
   try {
-    serviceDayStartMs(value);
+    utcMidnightOf(value);
     return true;
   } catch {
     return false;
   }
 }
 
+/** `day` moved by `days` calendar days (negative: back); throws RangeError on a bad date. */
+export function addDays(day: string, days: number): string {
+  return isoDay(utcMidnightOf(day) + days * DAY_MS);
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      era: 'short',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Is this a zone Intl knows by an IANA name (not a bare offset like `+03:00`)? */
+export function isTimeZone(name: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
+  try {
+    formatter(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What a wall clock in `timeZone` shows at `ms` (whole seconds), read as if it were UTC. */
+function wallClockAsUtcMs(ms: number, timeZone: string): number {
+  const parts: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+  for (const p of formatter(timeZone).formatToParts(ms)) parts[p.type] = p.value;
+  // en-US counts years before 1 AD as 1 BC, 2 BC, …; the proleptic calendar has 0, -1, ….
+  const year = parts.era === 'BC' ? 1 - Number(parts.year) : Number(parts.year);
+  return utcMs(
+    year,
+    Number(parts.month),
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  );
+}
+
+// Intl shows the whole second an instant falls in, so the offset is taken against that second.
+function offsetAtMs(ms: number, timeZone: string): number {
+  if (timeZone === SERVICE_TIME_ZONE && ms >= FIXED_OFFSET_SINCE_MS) return ISTANBUL_OFFSET_MS;
+  return wallClockAsUtcMs(ms, timeZone) - Math.floor(ms / 1000) * 1000;
+}
+
+/** How far `timeZone`'s wall clock is ahead of UTC at `instant`, in ms (whole seconds). */
+export function utcOffsetMs(instant: Date, timeZone: string): number {
+  return offsetAtMs(instant.getTime(), timeZone);
+}
+
+/** The calendar date of `instant` on a wall clock in `timeZone`. */
+export function calendarDateIn(instant: Date, timeZone: string): string {
+  const ms = instant.getTime();
+  return isoDay(ms + offsetAtMs(ms, timeZone));
+}
+
 /** The Europe/Istanbul calendar date (`YYYY-MM-DD`) of an instant; throws RangeError if not finite. */
 export function serviceDayOf(epochMs: number): string {
   if (!Number.isFinite(epochMs)) throw new RangeError('serviceDayOf: epochMs must be a finite number');
-  return new Date(epochMs + ISTANBUL_OFFSET_MS).toISOString().slice(0, 10);
+  return isoDay(epochMs + offsetAtMs(epochMs, SERVICE_TIME_ZONE));
+}
+
+/**
+ * The instant a wall clock in `timeZone` shows the UTC-read reading `wallAsUtc`. Where the zone
+ * skips that reading (a spring-forward gap) it is read with the offset from before the gap, i.e.
+ * the instant the same length of time after the gap began (Temporal's "compatible"); where it
+ * occurs twice (fall back) the earlier one. Assumes at most one offset change within a day
+ * either side.
+ */
+function instantOfWallClock(wallAsUtc: number, timeZone: string): number {
+  const fixed = wallAsUtc - ISTANBUL_OFFSET_MS;
+  if (timeZone === SERVICE_TIME_ZONE && fixed >= FIXED_OFFSET_SINCE_MS) return fixed;
+  const before = wallAsUtc - offsetAtMs(wallAsUtc - DAY_MS, timeZone);
+  const after = wallAsUtc - offsetAtMs(wallAsUtc + DAY_MS, timeZone);
+  const shows = (candidate: number) => candidate + offsetAtMs(candidate, timeZone) === wallAsUtc;
+  const valid = [before, after].filter(shows).sort((a, b) => a - b);
+  return valid[0] ?? before;
+}
+
+/**
+ * The instant a wall clock in `timeZone` shows `time` (`HH:mm`) on `day`: a skipped time is read
+ * with the offset from before the gap (so it lands as far past the gap's start), a repeated one
+ * is the earlier of the two.
+ */
+export function zonedInstant(day: string, time: string, timeZone: string): Date {
+  const midnight = utcMidnightOf(day);
+  const t = TIME_OF_DAY.exec(time);
+  if (t === null) throw new RangeError(`not a time as HH:mm: ${JSON.stringify(time)}`);
+  return new Date(instantOfWallClock(midnight + Number(t[1]) * HOUR_MS + Number(t[2]) * MINUTE_MS, timeZone));
+}
+
+/**
+ * The instant service day `YYYY-MM-DD` starts: 00:00 in SERVICE_TIME_ZONE (00:00+03:00 since
+ * 2016; before, 00:00+02:00 in winter). Throws RangeError on a bad date.
+ */
+export function serviceDayStartMs(day: string): number {
+  return instantOfWallClock(utcMidnightOf(day), SERVICE_TIME_ZONE);
 }
 
 export const TIME_REASON_MESSAGES: Readonly<Record<TimeReason, string>> = {

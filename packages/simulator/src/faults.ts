@@ -1,5 +1,5 @@
+import { DAY_MS } from '@boarding/contracts/time';
 import { TAP_FLAG } from './day-state';
-import { DAY_MS } from './istanbul-time';
 import type { Random } from './random';
 import type { TapTable } from './ridership';
 import { MALFORMED_KINDS, type MalformedKind } from './truth';

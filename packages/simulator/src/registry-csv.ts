@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
+import { DAY_MS } from '@boarding/contracts/time';
 import { syntheticCardNo, syntheticHes, syntheticTc } from './identities';
 import { istanbulIso } from './istanbul-time';
 import { Random } from './random';
@@ -27,12 +28,11 @@ export const REGISTRY_CSV_HEADER = 'card_no,tc_kimlik_no,hes_code,card_kind,vali
 export function* registryCsvLines(options: RegistryCsvOptions): Generator<string> {
   const random = new Random(options.seed);
   const until = (options.until ?? new Date('2020-11-20T00:00:00+03:00')).getTime();
-  const day = 86_400_000;
   for (let i = 0; i < options.cards; i++) {
     const card = syntheticCardNo(i);
     const tc = syntheticTc(i);
     const kind = random.chance(options.personalShare ?? 0.6) ? 'PERSONAL' : 'ANONYMOUS';
-    const from = until - random.int(1, 30 * day);
+    const from = until - random.int(1, 30 * DAY_MS);
     if (random.chance(options.hesChangeShare ?? 0.05)) {
       const change = from + random.int(1, until - from);
       yield `${card},${tc},${syntheticHes(random)},${kind},${iso(from)},${iso(change)}`;

@@ -1,6 +1,6 @@
 import type { CardKind } from '@boarding/contracts/card-no';
+import { DAY_MS, HOUR_MS } from '@boarding/contracts/time';
 import { syntheticCardNo, syntheticHes, syntheticTc } from './identities';
-import { DAY_MS, HOUR_MS } from './istanbul-time';
 import { deriveSeed, Random } from './random';
 
 /**

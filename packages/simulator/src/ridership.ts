@@ -1,5 +1,5 @@
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '@boarding/contracts/time';
 import type { City } from './city';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from './istanbul-time';
 import { type Random, WeightedPicker } from './random';
 
 /**

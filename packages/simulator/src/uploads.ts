@@ -1,8 +1,7 @@
-import { MAX_CLOCK_AHEAD_MS } from '@boarding/contracts/time';
+import { DAY_MS, HOUR_MS, MAX_CLOCK_AHEAD_MS, MINUTE_MS } from '@boarding/contracts/time';
 import type { City } from './city';
 import { MESSAGE_KIND, type MessageColumns, TAP_FLAG } from './day-state';
 import type { Malformed } from './faults';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from './istanbul-time';
 import type { Random } from './random';
 import type { TapTable } from './ridership';
 import { DEFAULT_MAX_TAP_AGE_DAYS } from './truth';

@@ -1,7 +1,7 @@
 import { DatabaseEnv, RedisEnv, SftpEnv } from '@boarding/config/env';
+import { isTimeZone } from '@boarding/contracts/time';
 import { ExportEnv } from '@boarding/export/settings';
 import { z } from 'zod';
-import { isTimeZone } from './zoned-date';
 
 // Queue names and prefixes become parts of Redis keys, where BullMQ uses ':' as the separator.
 const redisKeyPart = z

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from 'bullmq';
-import type { ExporterService } from './exporter-service';
 import {
   createExporterRig,
   type ExporterRig,
@@ -10,7 +9,8 @@ import {
   seedHeartbeat,
   seedMatch,
   seedTaps,
-} from './exporter-test-rig';
+} from './exporter.test-helpers';
+import type { ExporterService } from './exporter-service';
 import { NIGHTLY_SCHEDULER_ID } from './jobs/nightly';
 
 const HEADER =
@@ -22,7 +22,7 @@ const CARD = {
   hesCode: 'ABCD1234X9',
 } as const;
 
-// Oracles written independently of the code under test (no zoned-date): Intl for the Istanbul
+// Oracles written independently of the code under test (no contracts/time): Intl for the Istanbul
 // wall clock, plain UTC arithmetic for the days.
 const istanbul = new Intl.DateTimeFormat('en-CA', {
   timeZone: 'Europe/Istanbul',

@@ -1,4 +1,4 @@
-import { addDays, calendarDateIn, zonedInstant } from '../zoned-date';
+import { addDays, calendarDateIn, zonedInstant } from '@boarding/contracts/time';
 import type { ExportDayPayload } from './export-day';
 
 export type NightPlanInput = {
