@@ -8,6 +8,13 @@
  */
 const CONTEXT = /^[a-z][a-z0-9_.-]{0,31}$/;
 
+/**
+ * The contexts of the registry's personal data, one home for every writer and reader: a value
+ * sealed under one spelling opens only under the same one, so the registry, the bulk import, the
+ * export and the bench must not each keep their own copy.
+ */
+export const FIELD_CONTEXT = { tc: 'tc', hes: 'hes' } as const;
+
 /** A caller passed a context that is not a label: a programming error, never retried. */
 export class InvalidContextError extends Error {
   readonly code = 'PII_INVALID_CONTEXT';

@@ -1,3 +1,4 @@
+import { FIELD_CONTEXT } from '@boarding/encryption/context';
 import { decryptField } from '@boarding/encryption/field-cipher';
 import type { Keyring } from '@boarding/encryption/keyring';
 
@@ -33,7 +34,7 @@ function openColumn(keyring: Keyring, packed: Uint8Array, lengths: number[], con
 
 export function openBlobs(keyring: Keyring, blobs: PackedBlobs): OpenedColumns {
   return {
-    tc: openColumn(keyring, blobs.tc, blobs.tcLengths, 'tc'),
-    hes: openColumn(keyring, blobs.hes, blobs.hesLengths, 'hes'),
+    tc: openColumn(keyring, blobs.tc, blobs.tcLengths, FIELD_CONTEXT.tc),
+    hes: openColumn(keyring, blobs.hes, blobs.hesLengths, FIELD_CONTEXT.hes),
   };
 }

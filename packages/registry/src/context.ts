@@ -1,4 +1,5 @@
 import type { Db } from '@boarding/db/client';
+import { type DbTransaction, withDbTransaction } from '@boarding/db/transaction';
 import type { Keyring } from '@boarding/encryption/keyring';
 import { mapConstraintError } from './errors';
 
@@ -16,12 +17,13 @@ export type RegistryContext = {
   now?: () => Date;
 };
 
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** A verb's transaction: drizzle's query builder on the one client of the verb's transaction. */
+export type Tx = DbTransaction;
 
 /** One transaction per verb; a constraint refusal surfaces as a typed RegistryError. */
 export async function inTransaction<T>(ctx: RegistryContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
   try {
-    return await ctx.db.transaction(fn);
+    return await withDbTransaction(ctx.db.$client, fn);
   } catch (err) {
     throw mapConstraintError(err);
   }

@@ -9,7 +9,7 @@ import {
   matchRows,
   useRegistryFixture,
   withBadChecksum,
-} from '../testing/registry-fixture';
+} from '../registry-fixture.test-helpers';
 import { findMatchAt } from '../verbs/find-match-at';
 import { matchCard } from '../verbs/match-card';
 import { type ImportProgress, type ImportReport, importMatches } from './import-matches';

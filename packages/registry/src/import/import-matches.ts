@@ -9,6 +9,7 @@ import {
   type ImportApplyResult,
   type ImportConflict,
 } from '@boarding/db/bulk/match-import';
+import { withTransaction } from '@boarding/db/transaction';
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import type { RegistryContext } from '../context';
@@ -43,6 +44,14 @@ export type ImportReport = {
   importRunId: number;
   ms: number;
 };
+
+/** Thrown inside the import's transaction to roll it back: the file has rejects, nothing may be applied. */
+class ImportRejected extends Error {
+  constructor() {
+    super('the import file has rejected lines; nothing applied');
+    this.name = 'ImportRejected';
+  }
+}
 
 function describeConflict(c: ImportConflict, cardOf: Map<number, string>): Reject {
   const who = c.scope === 'person' ? 'the same person' : 'the same card';
@@ -80,58 +89,54 @@ export async function importMatches({
   const reader = readImportFile(data.path, ctx.keyring, rejects, (p) =>
     onProgress({ ...p, phase: 'reading' }),
   );
-  const client = await pool.connect();
   let applied: ImportApplyResult | null = null;
   let outcome: ImportReport['outcome'] = 'REJECTED';
   let runId = 0;
   try {
-    await client.query('begin');
     try {
-      await createImportStaging(client);
-      await copyIntoImportStaging(client, reader.chunks);
-      const { rows } = reader.summary();
-      if (rejects.total === 0 || data.skipInvalid) {
-        onProgress({ phase: 'checking', bytesRead: 1, totalBytes: 1, rows });
-        // With skipInvalid, check again after dropping lines until nothing conflicts: a dropped
-        // line may be one another line relied on (it closed the registry match that the other
-        // continues), and applying the other anyway would trip the exclusion constraint and
-        // abort the whole run instead of rejecting that line too.
-        for (;;) {
-          const conflicts = await findImportConflicts(client);
-          if (conflicts.length === 0) break;
-          const cards = await client.query<{ line: number; card_no: string }>(
-            'select line, card_no from import_staging where line = any($1::int[])',
-            [conflicts.map((c) => c.line)],
-          );
-          const cardOf = new Map(cards.rows.map((r) => [r.line, r.card_no]));
-          const seen = new Set<number>();
-          for (const c of conflicts) {
-            if (seen.has(c.line)) continue;
-            seen.add(c.line);
-            rejects.add(describeConflict(c, cardOf));
+      ({ applied, outcome, runId } = await withTransaction(pool, async (client) => {
+        await createImportStaging(client);
+        await copyIntoImportStaging(client, reader.chunks);
+        const { rows } = reader.summary();
+        if (rejects.total === 0 || data.skipInvalid) {
+          onProgress({ phase: 'checking', bytesRead: 1, totalBytes: 1, rows });
+          // With skipInvalid, check again after dropping lines until nothing conflicts: a dropped
+          // line may be one another line relied on (it closed the registry match that the other
+          // continues), and applying the other anyway would trip the exclusion constraint and
+          // abort the whole run instead of rejecting that line too.
+          for (;;) {
+            const conflicts = await findImportConflicts(client);
+            if (conflicts.length === 0) break;
+            const cards = await client.query<{ line: number; card_no: string }>(
+              'select line, card_no from import_staging where line = any($1::int[])',
+              [conflicts.map((c) => c.line)],
+            );
+            const cardOf = new Map(cards.rows.map((r) => [r.line, r.card_no]));
+            const seen = new Set<number>();
+            for (const c of conflicts) {
+              if (seen.has(c.line)) continue;
+              seen.add(c.line);
+              rejects.add(describeConflict(c, cardOf));
+            }
+            if (!data.skipInvalid) break;
+            await discardStagedLines(client, [...seen]);
           }
-          if (!data.skipInvalid) break;
-          await discardStagedLines(client, [...seen]);
         }
-      }
-      if (rejects.total > 0 && !data.skipInvalid) {
-        await client.query('rollback');
-      } else {
+        if (rejects.total > 0 && !data.skipInvalid) throw new ImportRejected();
         onProgress({ phase: 'applying', bytesRead: 1, totalBytes: 1, rows });
-        applied = await applyImportStaging(client, { actor: ctx.actor.id, channel: ctx.actor.channel });
-        outcome = applied.inserted + applied.closed === 0 ? 'UNCHANGED' : 'APPLIED';
-        runId = await recordRun(client, ctx, data.path, reader.summary(), rejects, outcome, applied);
-        await client.query('commit');
-      }
+        const result = await applyImportStaging(client, { actor: ctx.actor.id, channel: ctx.actor.channel });
+        const done = result.inserted + result.closed === 0 ? 'UNCHANGED' : 'APPLIED';
+        const id = await recordRun(client, ctx, data.path, reader.summary(), rejects, done, result);
+        return { applied: result, outcome: done, runId: id };
+      }));
     } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw mapConstraintError(err);
-    }
-    if (outcome === 'REJECTED') {
-      runId = await recordRun(client, ctx, data.path, reader.summary(), rejects, outcome, null);
+      if (!(err instanceof ImportRejected)) throw mapConstraintError(err);
+      // Rolled back: the run is recorded on its own, so a rejected file still leaves its trace.
+      runId = await withTransaction(pool, (client) =>
+        recordRun(client, ctx, data.path, reader.summary(), rejects, 'REJECTED', null),
+      );
     }
   } finally {
-    client.release();
     await rejects.close();
   }
   const summary = reader.summary();

@@ -3,10 +3,11 @@ import { createReadStream, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { IMPORT_HEADER } from '@boarding/contracts/match';
 import type { Keyring } from '@boarding/encryption/keyring';
+import { KeyringWorkerPool } from '@boarding/encryption/keyring-worker-pool';
 import { parse } from 'csv-parse';
 import type { RejectLog } from './reject-log';
 import type { RawBatch, SealedBatch } from './seal-batch';
-import { SealPool } from './seal-pool';
+import { keyringJobs, SEAL_JOBS_MODULE } from './seal-jobs';
 
 export type ReadProgress = { bytesRead: number; totalBytes: number; rows: number };
 
@@ -91,7 +92,13 @@ export function readImportFile(
   }
 
   async function* chunks(): AsyncGenerator<string> {
-    const pool = new SealPool(keyring, workers);
+    const pool = KeyringWorkerPool.start({
+      keyring,
+      workers,
+      jobs: keyringJobs,
+      jobsModule: SEAL_JOBS_MODULE,
+      label: 'sealing worker',
+    });
     // Up to two batches in flight per worker keeps every worker busy while COPY drains.
     const inFlight: Promise<SealedBatch>[] = [];
     const depth = Math.max(1, workers * 2);
@@ -105,7 +112,10 @@ export function readImportFile(
     };
     try {
       for await (const batch of records()) {
-        inFlight.push(pool.seal(batch));
+        const sealed = pool.run('sealBatch', batch);
+        // Awaited in file order by take(); a failure further back must not count as unhandled meanwhile.
+        sealed.catch(() => undefined);
+        inFlight.push(sealed);
         if (inFlight.length >= depth) yield await take();
       }
       while (inFlight.length > 0) yield await take();

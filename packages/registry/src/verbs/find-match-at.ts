@@ -3,7 +3,7 @@ import { cards, matches, persons } from '@boarding/db/schema';
 import { and, desc, eq, gt, isNull, lte, or } from 'drizzle-orm';
 import { z } from 'zod';
 import { writeAudit } from '../audit';
-import type { RegistryContext } from '../context';
+import { inTransaction, type RegistryContext } from '../context';
 import { parseInput } from '../input';
 import { type MatchView, toMatchView } from '../match-view';
 
@@ -59,7 +59,7 @@ export async function findMatchAt({
     .limit(1);
   if (!row) return null;
   if (data.reveal) {
-    await ctx.db.transaction((tx) =>
+    await inTransaction(ctx, (tx) =>
       writeAudit(tx, ctx, {
         action: 'READ_CLEAR',
         cardNo: row.cardNo,

@@ -4,7 +4,7 @@ import { cards, matches, persons } from '@boarding/db/schema';
 import { asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { writeAudit } from '../audit';
-import type { RegistryContext } from '../context';
+import { inTransaction, type RegistryContext } from '../context';
 import { parseInput } from '../input';
 import { type MatchView, toMatchView } from '../match-view';
 import { tcIndexOf } from '../pii';
@@ -37,7 +37,7 @@ export async function getMatchHistory({
     .where(where)
     .orderBy(asc(matches.validFrom), asc(matches.id));
   if (data.reveal && rows.length > 0) {
-    await ctx.db.transaction(async (tx) => {
+    await inTransaction(ctx, async (tx) => {
       for (const row of rows) {
         await writeAudit(tx, ctx, {
           action: 'READ_CLEAR',
