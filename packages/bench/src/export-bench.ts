@@ -86,7 +86,7 @@ async function withSimulatedDay<T>(
     const stored = loaded.find((r) => r.part === 'taps');
     if (!registry || !stored) throw new Error('a load child gave no result');
     ctx.progress('setup: validator_days, vacuum analyze');
-    const finish = await finishLoad(database.pool);
+    const finish = await finishLoad(database.pool, DAY);
     ctx.progress(
       `${label} day ready in ${since(t0).toFixed(1)} s (not part of the figures): ` +
         `registry ${registry.loadSeconds.toFixed(1)} s (${count(registry.rows)} rows) and ` +

@@ -14,7 +14,7 @@ import { createDb } from '@boarding/db/client';
 import { deliverDayExport } from '@boarding/delivery/deliver-day-export';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import type { DeliveryTransport } from '@boarding/delivery/transport';
-import { loadKeyring } from '@boarding/encryption/keyring';
+import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { ExportEnv, exportSettings } from '@boarding/export/settings';
 import type { ExportChildResult } from './export-figures';
 

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { environmentWith, KafkaEnv, loadEnv } from '@boarding/config/env';
 import { findRepoRoot } from '@boarding/config/paths';
 import { parseValidatorMessage, serviceDayOf } from '@boarding/contracts/tap';
-import { loadKeyring } from '@boarding/encryption/keyring';
+import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { createKafka } from '@boarding/kafka/client';
 import { importMatches } from '@boarding/registry/import/import-matches';
 import { planDay } from '@boarding/simulator/day';

@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { DatabaseEnv, loadEnv } from '@boarding/config/env';
 import { createDb } from '@boarding/db/client';
-import { loadKeyring } from '@boarding/encryption/keyring';
+import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { planDay } from '@boarding/simulator/day';
 import {
   checkSealedAsTheRegistryReadsIt,

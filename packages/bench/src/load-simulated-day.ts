@@ -1,27 +1,25 @@
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { IMPORT_HEADER, parseImportRow } from '@boarding/contracts/match';
-import { parseValidatorMessage, serviceDayOf } from '@boarding/contracts/tap';
-import { MAX_CLOCK_AHEAD_MS } from '@boarding/contracts/time';
+import { parseValidatorMessage, serviceDayOf, VALIDATOR_TAPS_TOPIC } from '@boarding/contracts/tap';
+import { DEFAULT_MAX_TAP_AGE_DAYS } from '@boarding/contracts/time';
 import {
   applyImportStaging,
   copyIntoImportStaging,
   createImportStaging,
   findImportConflicts,
-  formatStagedMatch,
 } from '@boarding/db/bulk/match-import';
 import type { HeartbeatRow, TapRow } from '@boarding/db/bulk/tap-store';
+import { refreshValidatorDays } from '@boarding/db/bulk/validator-days';
 import type { Db } from '@boarding/db/client';
 import { withTransaction } from '@boarding/db/transaction';
-import { blindIndex } from '@boarding/encryption/blind-index';
-import { encryptField } from '@boarding/encryption/field-cipher';
 import type { Keyring } from '@boarding/encryption/keyring';
-import { tapRow } from '@boarding/ingest/classify';
+import { judgeClock, tapRow } from '@boarding/ingest/classify';
+import { classifyOptionsFor } from '@boarding/ingest/ingest-consumer';
+import { type RawBatch, sealBatch } from '@boarding/registry/import/seal-batch';
 import { getMatchHistory } from '@boarding/registry/verbs/get-match-history';
 import type { DayPlan, SimMessage } from '@boarding/simulator/day';
 import { registryRowLine } from '@boarding/simulator/registry-csv';
-import { DEFAULT_MAX_TAP_AGE_DAYS } from '@boarding/simulator/truth';
 import type { Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { lastJsonLine, numberField } from './ts-child';
@@ -32,67 +30,58 @@ import { lastJsonLine, numberField } from './ts-child';
  * needs a 2 M-tap day, and importing its registry (~9 k rows/s) then ingesting its taps
  * (~15 k taps/s) would take minutes before anything is measured.
  *
- * - Registry: each row of the simulator's registry is validated by the import's own contract
- *   (`parseImportRow`), sealed, COPYed into the import's staging table, checked and applied by
- *   the db package's import helpers (the same SQL as `boarding registry import`, exclusion
- *   constraints included). Only the CSV parsing, the import-run record and its audit row are
- *   skipped.
+ * - Registry: each row of the simulator's registry is validated and sealed by the import's own
+ *   `sealBatch`, COPYed into the import's staging table, checked and applied by the db package's
+ *   import helpers (the same SQL as `boarding registry import`, exclusion constraints included).
+ *   Only the CSV parsing, the import-run record and its audit row are skipped.
  * - Taps: each of the simulator's Kafka messages is judged by the contract's parser and the
- *   ingest's clock rules; the first arrival of each (validator, seq) is kept, as the ingest
- *   keeps it, and the stored taps are COPYed into `boardings`. `validator_days` is derived from
- *   them and the newest heartbeat of each validator kept, so the manifest's completeness has
- *   real input. Not written: `tap_keys`, duplicates and dead letters (the export reads only
- *   their counts), and `boardings.match_id` (the export joins the registry again, SPEC §4).
+ *   ingest's clock rules (`judgeClock`); the first arrival of each (validator, seq) is kept, as
+ *   the ingest keeps it, and the stored taps are COPYed into `boardings`. `validator_days` is
+ *   derived from them by the db package (`refreshValidatorDays`) and the newest heartbeat of each
+ *   validator kept, so the manifest's completeness has real input. Not written: `tap_keys`,
+ *   duplicates and dead letters (the export reads only their counts), and `boardings.match_id`
+ *   (the export joins the registry again, SPEC §4).
  */
-
-// The registry's field contexts (registry/src/pii.ts, not exported): bound into each
-// ciphertext and blind index. The export opens TC and HES with the same two.
-const TC = 'tc';
-const HES = 'hes';
 
 /** The simulator's registry rows, as `DayPlan.registryRows()` yields them. */
 type RegistryRow = Parameters<typeof registryRowLine>[0];
 
 const CHUNK_CHARS = 1 << 20;
+/** Rows per `sealBatch` call: the import's own batch size (read-import-file.ts). */
+const SEAL_BATCH_ROWS = 2000;
 
 /**
- * COPY text for the import staging table: each row validated and sealed exactly as the import
- * seals it (AES-256-GCM with the context as AAD, keyed HMAC blind index). `line` is the line the
- * row would have in an import file (the header is line 1).
+ * COPY text for the import staging table: each row as it would be a line of an import file
+ * (the header is line 1), validated and sealed by the import's `sealBatch` (inline: the load
+ * runs in a child process of its own, beside the taps').
  */
 export async function* sealedRegistryChunks(
   keyring: Keyring,
   rows: Iterable<RegistryRow>,
 ): AsyncGenerator<string> {
+  const seal = (batch: RawBatch): string => {
+    const sealed = sealBatch(keyring, batch);
+    const [reject] = sealed.rejects;
+    // The simulator writes valid rows only; one that is not is a simulator bug, not data to skip.
+    if (reject) throw new Error(`simulated registry row ${reject.line} is invalid: ${reject.reason}`);
+    return sealed.copy;
+  };
   let line = 1;
-  let chunk = '';
+  let batch: RawBatch = { records: [], lines: [] };
   for (const row of rows) {
     line++;
-    const record = registryRowLine(row).split(',');
-    const parsed = parseImportRow(Object.fromEntries(IMPORT_HEADER.map((h, j) => [h, record[j] ?? ''])));
-    // The simulator writes valid rows only; one that is not is a simulator bug, not data to skip.
-    if (!parsed.ok) throw new Error(`simulated registry row ${line} is invalid: ${parsed.reason}`);
-    const m = parsed.row;
-    chunk += formatStagedMatch({
-      line,
-      cardNo: m.cardNo,
-      cardKind: m.cardKind,
-      tcIndex: blindIndex(keyring, m.tcKimlikNo, TC),
-      tcEnc: encryptField(keyring, m.tcKimlikNo, TC),
-      hesIndex: blindIndex(keyring, m.hesCode, HES),
-      hesEnc: encryptField(keyring, m.hesCode, HES),
-      validFrom: m.validFrom,
-      validTo: m.validTo,
-    });
-    if (chunk.length > CHUNK_CHARS) {
-      yield chunk;
-      chunk = '';
+    batch.records.push(registryRowLine(row).split(','));
+    batch.lines.push(line);
+    if (batch.records.length >= SEAL_BATCH_ROWS) {
+      yield seal(batch);
+      batch = { records: [], lines: [] };
     }
   }
-  yield chunk;
+  yield seal(batch);
 }
 
-const MAX_TAP_AGE_MS = DEFAULT_MAX_TAP_AGE_DAYS * 86_400_000;
+// The ingest's clock rules at their defaults (MAX_TAP_AGE_DAYS as the simulator's truth assumes).
+const CLOCK_RULES = classifyOptionsFor(VALIDATOR_TAPS_TOPIC, DEFAULT_MAX_TAP_AGE_DAYS);
 
 /** The newest heartbeat of a validator, as validator_heartbeats keeps it. */
 type LatestHeartbeat = Pick<HeartbeatRow, 'validatorId' | 'lastSeq' | 'at'>;
@@ -127,6 +116,8 @@ export function ingestView(messages: Iterable<SimMessage>): IngestView {
       const timestamp = Number(m.timestamp);
       if (parsed.kind === 'heartbeat') {
         const h = parsed.heartbeat;
+        // Heartbeats follow the taps' clock rules in the ingest (classifyBatch) too.
+        if (judgeClock('at', h.atMs, timestamp, CLOCK_RULES) !== null) continue;
         const before = newest.get(h.validatorId);
         newest.set(h.validatorId, {
           validatorId: h.validatorId,
@@ -136,9 +127,8 @@ export function ingestView(messages: Iterable<SimMessage>): IngestView {
         continue;
       }
       const t = parsed.tap;
-      // The clock rules, judged against the message timestamp (CLOCK_DRIFT_FUTURE, TAP_TOO_OLD).
-      if (t.tappedAtMs > timestamp + MAX_CLOCK_AHEAD_MS || t.tappedAtMs < timestamp - MAX_TAP_AGE_MS)
-        continue;
+      // Dead-lettered by the clock rules (CLOCK_DRIFT_FUTURE, TAP_TOO_OLD).
+      if (judgeClock('tappedAt', t.tappedAtMs, timestamp, CLOCK_RULES) !== null) continue;
       let seqs = stored.get(t.validatorId);
       if (seqs === undefined) {
         seqs = new Set();
@@ -292,17 +282,13 @@ export async function checkSealedAsTheRegistryReadsIt(
 }
 
 /**
- * After registry and taps: `validator_days` as the ingest keeps it, then VACUUM ANALYZE. A
- * nightly export reads rows written hours before, long since vacuumed and analysed; rows read
+ * After registry and taps: `validator_days` of `day` by the ingest's rule, then VACUUM ANALYZE.
+ * A nightly export reads rows written hours before, long since vacuumed and analysed; rows read
  * for the first time right after a bulk load would also pay for setting their hint bits.
  */
-export async function finishLoad(pool: Pool): Promise<{ derived: number; vacuum: number }> {
+export async function finishLoad(pool: Pool, day: string): Promise<{ derived: number; vacuum: number }> {
   let t0 = performance.now();
-  await pool.query(
-    `insert into validator_days (validator_id, service_day, min_seq, max_seq, tap_count, last_tapped_at)
-     select validator_id, service_day, min(seq), max(seq), count(*), max(tapped_at) from boardings
-     group by validator_id, service_day`,
-  );
+  await refreshValidatorDays(pool, day);
   const derived = since(t0);
   t0 = performance.now();
   await pool.query('vacuum analyze boardings, matches, cards, persons, validator_days, validator_heartbeats');

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { loadKeyring } from '@boarding/encryption/keyring';
+import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { importMatches } from '@boarding/registry/import/import-matches';
 import { findMatchAt } from '@boarding/registry/verbs/find-match-at';
 import { syntheticCardNo } from '@boarding/simulator/identities';

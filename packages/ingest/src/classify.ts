@@ -77,10 +77,14 @@ export function classifyBatch(messages: IngestMessage[], options: ClassifyOption
   return { taps, heartbeats, deadLetters };
 }
 
-type ClockVerdict = { reason: 'CLOCK_DRIFT_FUTURE' | 'TAP_TOO_OLD'; detail: string };
+export type ClockVerdict = { reason: 'CLOCK_DRIFT_FUTURE' | 'TAP_TOO_OLD'; detail: string };
 
-/** SPEC §2's clock rules for the instant of `field`; null when it passes (the common case allocates nothing). */
-function judgeClock(
+/**
+ * SPEC §2's clock rules for the instant of `field`; null when it passes (the common case allocates
+ * nothing). Exported so whatever judges messages without `classifyBatch` (the bench's day loader)
+ * applies these rules rather than a copy of them.
+ */
+export function judgeClock(
   field: 'tappedAt' | 'at',
   instantMs: number,
   timestamp: number,

@@ -12,7 +12,7 @@ import {
   type Identity,
   type RegistryFixture,
   withBadChecksum,
-} from './testing/registry-fixture';
+} from './registry-fixture.test-helpers';
 import { changeHesCode } from './verbs/change-hes-code';
 import { correctMatch } from './verbs/correct-match';
 import { findMatchAt } from './verbs/find-match-at';

@@ -7,7 +7,7 @@ import {
   seedHeartbeat,
   seedMatch,
   seedTaps,
-} from './exporter-test-rig';
+} from './exporter.test-helpers';
 
 const CARD = {
   cardNo: '0400000000000A01',

@@ -1,7 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { InMemoryTransport } from '@boarding/delivery/memory-transport';
 import { createSftpTransport } from '@boarding/delivery/sftp-transport';
-import type { ExporterService } from './exporter-service';
 import {
   createExporterRig,
   type ExporterRig,
@@ -9,7 +8,8 @@ import {
   seedHeartbeat,
   seedMatch,
   seedTaps,
-} from './exporter-test-rig';
+} from './exporter.test-helpers';
+import type { ExporterService } from './exporter-service';
 
 const CARD = {
   cardNo: '0400000000000A01',

@@ -1,5 +1,5 @@
 import { InMemoryTransport } from '@boarding/delivery/memory-transport';
-import { createExporterRig, type ExporterRig } from './exporter-test-rig';
+import { createExporterRig, type ExporterRig } from './exporter.test-helpers';
 
 const TOKEN = 'board-token-for-the-ops-test-0123456789';
 const withBoard = { EXPORTER_BOARD_TOKEN: TOKEN };

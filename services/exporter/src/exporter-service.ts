@@ -1,7 +1,8 @@
 import { createDb } from '@boarding/db/client';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import type { DeliveryTransport } from '@boarding/delivery/transport';
-import { type Keyring, loadKeyring } from '@boarding/encryption/keyring';
+import type { Keyring } from '@boarding/encryption/keyring';
+import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { exportSettings } from '@boarding/export/settings';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import type { Logger } from '@boarding/logger/logger';

@@ -1,6 +1,6 @@
 import { loadEnv } from '@boarding/config/env';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
-import { loadKeyring } from '@boarding/encryption/keyring';
+import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { ExporterEnv } from './env';

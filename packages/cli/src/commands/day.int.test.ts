@@ -1,7 +1,8 @@
-import { recordAttempt, recordDelivered } from '@boarding/export/ledger';
+import type { DayReport } from '@boarding/day/describe-day';
+import { recordAttempt, recordDelivered } from '@boarding/delivery/ledger';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
-import { runCommand } from '../testing/run-command';
-import { type DayReport, registerDay } from './day';
+import { registerDay } from './day';
+import { runCommand } from './run-command.test-helpers';
 
 /** `boarding …` in-process against the test database, stdout and stderr captured. */
 const boarding = (db: TestDatabase, args: string[]) =>

@@ -1,12 +1,12 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadKeyring } from '@boarding/encryption/keyring';
+import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { matchCard } from '@boarding/registry/verbs/match-card';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestSftpDir, type TestSftpDir } from '@boarding/testing/sftp';
-import { runCommand } from '../testing/run-command';
 import { registerExport } from './export';
+import { runCommand } from './run-command.test-helpers';
 
 const DAY = '2020-11-20';
 const FILE = 'BINIS_ESHOT_20201120_v1.csv';

@@ -3,8 +3,9 @@ import { existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { type ReplayReport, replayDay } from '@boarding/day/replay-day';
 import { InMemoryTransport } from '@boarding/delivery/memory-transport';
-import { loadKeyring } from '@boarding/encryption/keyring';
+import { loadKeyring } from '@boarding/encryption/load-keyring';
 import type { ExportSettings } from '@boarding/export/settings';
 import { groupLag, waitForNoLag } from '@boarding/ingest/catch-up';
 import { createIngestConsumer } from '@boarding/ingest/ingest-consumer';
@@ -14,8 +15,8 @@ import { changeHesCode } from '@boarding/registry/verbs/change-hes-code';
 import { matchCard } from '@boarding/registry/verbs/match-card';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestTopic, produce, type TestMessage, type TestTopic } from '@boarding/testing/kafka';
-import { runCommand } from '../testing/run-command';
-import { type ReplayReport, registerReplay, runReplay } from './replay';
+import { registerReplay } from './replay';
+import { runCommand } from './run-command.test-helpers';
 
 const quiet = createLogger('test', { destination: new Writable({ write: (_c, _e, done) => done() }) });
 const DAY = '2020-11-20';
@@ -67,7 +68,7 @@ describe('boarding replay', () => {
 
   /** The --deliver path, with the in-memory twin of the SFTP receiver. */
   const replayAndDeliver = (transport: InMemoryTransport) =>
-    runReplay(
+    replayDay(
       {
         kafka: topic.kafka,
         pool: db.pool,

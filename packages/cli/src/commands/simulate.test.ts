@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand } from '../testing/run-command';
+import { runCommand } from './run-command.test-helpers';
 import { registerSimulate, type SimulateResult } from './simulate';
 
 // --dry-run needs no Kafka: these run the command as a user would, minus the producing.

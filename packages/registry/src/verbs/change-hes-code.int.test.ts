@@ -7,7 +7,7 @@ import {
   matchRows,
   registryErrorOf,
   useRegistryFixture,
-} from '../testing/registry-fixture';
+} from '../registry-fixture.test-helpers';
 import { changeHesCode } from './change-hes-code';
 import { findMatchAt } from './find-match-at';
 import { matchCard } from './match-card';

@@ -6,7 +6,7 @@ import {
   matchRows,
   registryErrorOf,
   useRegistryFixture,
-} from '../testing/registry-fixture';
+} from '../registry-fixture.test-helpers';
 import { correctMatch } from './correct-match';
 import { findMatchAt } from './find-match-at';
 import { matchCard } from './match-card';

@@ -6,7 +6,7 @@ import {
   type Identity,
   registryErrorOf,
   useRegistryFixture,
-} from '../testing/registry-fixture';
+} from '../registry-fixture.test-helpers';
 import { changeHesCode } from './change-hes-code';
 import { findMatchAt } from './find-match-at';
 import { matchCard } from './match-card';

@@ -6,7 +6,7 @@ import {
   registryErrorOf,
   useRegistryFixture,
   withBadChecksum,
-} from '../testing/registry-fixture';
+} from '../registry-fixture.test-helpers';
 import { changeHesCode } from './change-hes-code';
 import { correctMatch } from './correct-match';
 import { getMatchHistory } from './get-match-history';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { RegistryContext } from '../context';
 import { RegistryError } from '../errors';
-import { at, clearValuesIn, matchRows, useRegistryFixture } from '../testing/registry-fixture';
+import { at, clearValuesIn, matchRows, useRegistryFixture } from '../registry-fixture.test-helpers';
 import { matchCard } from './match-card';
 
 const f = useRegistryFixture('reg_race');

@@ -7,7 +7,7 @@ import {
   registryErrorOf,
   useRegistryFixture,
   withBadChecksum,
-} from '../testing/registry-fixture';
+} from '../registry-fixture.test-helpers';
 import { matchCard } from './match-card';
 
 const f = useRegistryFixture('reg_match_card');

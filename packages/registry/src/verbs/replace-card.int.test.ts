@@ -7,7 +7,7 @@ import {
   registryErrorOf,
   useRegistryFixture,
   withBadChecksum,
-} from '../testing/registry-fixture';
+} from '../registry-fixture.test-helpers';
 import { findMatchAt } from './find-match-at';
 import { matchCard } from './match-card';
 import { replaceCard } from './replace-card';

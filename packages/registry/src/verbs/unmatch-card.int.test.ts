@@ -5,7 +5,7 @@ import {
   matchRows,
   registryErrorOf,
   useRegistryFixture,
-} from '../testing/registry-fixture';
+} from '../registry-fixture.test-helpers';
 import { findMatchAt } from './find-match-at';
 import { matchCard } from './match-card';
 import { unmatchCard } from './unmatch-card';

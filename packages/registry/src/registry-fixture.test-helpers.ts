@@ -6,13 +6,16 @@ import { Random } from '@boarding/simulator/random';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createKeyringForTests } from '@boarding/testing/keyring';
 import type { Pool } from 'pg';
-import type { Actor, RegistryContext } from '../context';
-import { RegistryError } from '../errors';
+import type { Actor, RegistryContext } from './context';
+import { RegistryError } from './errors';
 
 /**
  * What a registry integration test file needs: its own migrated database, a throw-away keyring
  * (random keys, so nothing here can decrypt real data) and synthetic identities from a random
- * block of numbers. Not a test itself: the integration project only picks up `*.int.test.ts`.
+ * block of numbers. Test-only by its name (`*.test-helpers.ts`): no product file imports it, and
+ * jest's projects pick up only `*.test.ts`. It stays in this package rather than in
+ * `@boarding/testing` because it needs the registry (context, `RegistryError`) while the
+ * registry's tests need `@boarding/testing`: a package cycle turbo refuses.
  */
 export type RegistryFixture = {
   database: TestDatabase;
