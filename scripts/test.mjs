@@ -35,6 +35,7 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
 const jestArgs = process.argv.slice(2);
 if (jestArgs.length === 0) {
   step('lint (biome)', 'npx', ['biome', 'check', '.']);
+  step('imports (declared dependencies, layering)', 'node', ['scripts/check-imports.mjs']);
   step('typecheck (turbo)', 'npx', ['turbo', 'run', 'typecheck', '--output-logs=errors-only']);
   step('jest: unit + integration', 'npx', ['jest', '--selectProjects', 'unit', 'integration']);
   // Tests that kill or restart the servers (Kafka broker, PostgreSQL, the ingest process):

@@ -26,6 +26,9 @@ const FIXED_OFFSET_SINCE_MS = Date.UTC(2016, 8, 7) - ISTANBUL_OFFSET_MS;
 /** SPEC §2: a tap more than this after its Kafka message timestamp is dead-lettered (CLOCK_DRIFT_FUTURE). */
 export const MAX_CLOCK_AHEAD_MS = 10 * MINUTE_MS;
 
+/** SPEC §2: `MAX_TAP_AGE_DAYS` default: a tap (or heartbeat) this many days before its message timestamp is dead-lettered. */
+export const DEFAULT_MAX_TAP_AGE_DAYS = 7;
+
 export type TimeReason = Extract<ReasonCode, 'TIME_INVALID' | 'TIME_NO_OFFSET'>;
 
 export type InstantResult = { ok: true; ms: number } | { ok: false; reason: TimeReason };

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { SftpEnv } from '@boarding/config/env';
-import type SftpClient from 'ssh2-sftp-client';
 import { connectPinnedSftp, type SftpSettings } from '@boarding/sftp/connect';
+import type SftpClient from 'ssh2-sftp-client';
 import {
   type DeliveryFile,
   type DeliveryTransport,

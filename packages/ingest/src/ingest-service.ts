@@ -1,22 +1,16 @@
 import { countMatchedTaps } from '@boarding/db/bulk/offset-records';
 import { createDb } from '@boarding/db/client';
-import {
-  assertTopicExists,
-  type GroupLag,
-  groupLag,
-  isTopicMissing,
-  waitForNoLag,
-} from '@boarding/ingest/catch-up';
-import { createIngestConsumer, type IngestConsumerOptions } from '@boarding/ingest/ingest-consumer';
-import { createIngestMetrics } from '@boarding/ingest/metrics';
-import type { AccountTotals } from '@boarding/ingest/reconcile';
-import { RunAccount } from '@boarding/ingest/run-account';
-import { StallWatch } from '@boarding/ingest/stall-watch';
 import { createKafka } from '@boarding/kafka/client';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer } from '@boarding/ops-http/ops-server';
-import type { IngestEnv } from './env';
+import { assertTopicExists, type GroupLag, groupLag, isTopicMissing, waitForNoLag } from './catch-up';
+import { createIngestConsumer, type IngestConsumerOptions } from './ingest-consumer';
+import { createIngestMetrics } from './metrics';
+import type { AccountTotals } from './reconcile';
+import { RunAccount } from './run-account';
+import type { IngestEnv } from './settings';
+import { StallWatch } from './stall-watch';
 
 /** The ingest stopped moving (SPEC §2: a stuck consumer shows itself). */
 export class IngestStalledError extends Error {

@@ -1,11 +1,12 @@
 import { DatabaseEnv, KafkaEnv } from '@boarding/config/env';
+import { DEFAULT_MAX_TAP_AGE_DAYS } from '@boarding/contracts/time';
 import { z } from 'zod';
 
 export const IngestEnv = DatabaseEnv.extend(KafkaEnv.shape).extend({
   // Consumer group: every ingest process of one deployment shares it and splits the partitions.
   INGEST_GROUP_ID: z.string().min(1).default('boarding-ingest'),
   // SPEC §2: a tap more than this many days before its Kafka timestamp is dead-lettered.
-  MAX_TAP_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  MAX_TAP_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(DEFAULT_MAX_TAP_AGE_DAYS),
   // Partitions one process works on at once, each batch in its own transaction.
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   // Messages per PostgreSQL transaction.

@@ -9,9 +9,6 @@ import { z } from 'zod';
 export const INGEST_REASON_CODES = ['SEQ_CONFLICT', 'CLOCK_DRIFT_FUTURE', 'TAP_TOO_OLD'] as const;
 export type IngestReasonCode = (typeof INGEST_REASON_CODES)[number];
 
-/** SPEC §2: `MAX_TAP_AGE_DAYS` default; a tap older than this at upload is dead-lettered. */
-export const DEFAULT_MAX_TAP_AGE_DAYS = 7;
-
 /** The malformed messages the simulator writes, by the reason `parseValidatorMessage` gives. */
 export const MALFORMED_KINDS = [
   'INVALID_JSON',

@@ -1,10 +1,15 @@
-import { DAY_MS, HOUR_MS, MAX_CLOCK_AHEAD_MS, MINUTE_MS } from '@boarding/contracts/time';
+import {
+  DAY_MS,
+  DEFAULT_MAX_TAP_AGE_DAYS,
+  HOUR_MS,
+  MAX_CLOCK_AHEAD_MS,
+  MINUTE_MS,
+} from '@boarding/contracts/time';
 import type { City } from './city';
 import { MESSAGE_KIND, type MessageColumns, TAP_FLAG } from './day-state';
 import type { Malformed } from './faults';
 import type { Random } from './random';
 import type { TapTable } from './ridership';
-import { DEFAULT_MAX_TAP_AGE_DAYS } from './truth';
 import { permutation, type ValidatorTaps } from './validator-taps';
 
 // When each message reaches Kafka. Validators upload in batches: gates and piers are wired and

@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fingerprintSha256 } from '@boarding/sftp/host-key';
 import { connectPinnedSftp } from '@boarding/sftp/connect';
+import { fingerprintSha256 } from '@boarding/sftp/host-key';
 import { ownsProcess, readBanner, readPid, run, stopPid, waitUntil, which } from './exec';
 import { chrootSafe, traversableByAll } from './paths';
 import { probeStatus, type StackContext, type StackServer } from './server';

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { writeStackEnv } from '@boarding/config/stack-env';
-import { defaultKeyFilePath, generateKeyFile } from '@boarding/encryption/keyring';
+import { defaultKeyFilePath, generateKeyFile } from '@boarding/encryption/key-file';
 import { kafka } from './kafka';
 import { ensurePackages } from './packages';
 import { postgres } from './postgres';

@@ -91,6 +91,19 @@ export const CLI_SERVE: { package: string; files: readonly string[] } = {
   files: ['src/commands/serve.ts'],
 };
 
+/**
+ * Known debts, each with the reason it is allowed for now and where it gets paid. An entry
+ * here is a promise, not a rule: the list should only shrink.
+ */
+export const KNOWN_EXCEPTIONS: readonly { package: string; file: string; rule: string; why: string }[] = [
+  {
+    package: '@boarding/cli',
+    file: 'src/commands/demo.ts',
+    rule: 'cli-imports-service',
+    why: 'the demo runs the nightly job on an in-process exporter worker (ExporterEnv, createExporterService, planNight); it moves behind `boarding serve exporter` with the demo rework of the export-safety issue',
+  },
+];
+
 export type ImportKind = 'import' | 'export' | 'dynamic-import' | 'require' | 'require-resolve';
 
 export type ModuleReference = {
@@ -462,6 +475,10 @@ function layerCheck(
     }
     if (from.name === CLI_SERVE.package) {
       if (CLI_SERVE.files.includes(packagePath)) return null;
+      const known = KNOWN_EXCEPTIONS.some(
+        (e) => e.package === from.name && e.file === packagePath && e.rule === 'cli-imports-service',
+      );
+      if (known) return null;
       return {
         rule: 'cli-imports-service',
         message: `the CLI reaches a service only through \`boarding serve\` (${CLI_SERVE.files.join(', ')})`,

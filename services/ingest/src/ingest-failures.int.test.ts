@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { environmentWith, loadEnv } from '@boarding/config/env';
+import { createIngestService } from '@boarding/ingest/ingest-service';
+import { IngestEnv } from '@boarding/ingest/settings';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { killRunningBoardings, spawnBoarding } from '@boarding/testing/cli-process';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestTopic, produce, type TestMessage, type TestTopic } from '@boarding/testing/kafka';
 import { tapJson } from '@boarding/testing/taps';
-import { IngestEnv } from './env';
-import { createIngestService } from './ingest-service';
 
 const quiet = createLogger('test', { destination: new Writable({ write: (_c, _e, done) => done() }) });
 const T0 = Date.parse('2020-11-20T08:00:00.000+03:00');

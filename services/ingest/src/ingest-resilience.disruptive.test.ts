@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { environmentWith, loadEnv } from '@boarding/config/env';
 import { findRepoRoot } from '@boarding/config/paths';
+import { createIngestService } from '@boarding/ingest/ingest-service';
+import { IngestEnv } from '@boarding/ingest/settings';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { startServer, stopServer } from '@boarding/stack/stack';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestTopic, produce, type TestMessage, type TestTopic } from '@boarding/testing/kafka';
-import { IngestEnv } from './env';
-import { createIngestService } from './ingest-service';
 
 const quiet = createLogger('test', { destination: new Writable({ write: (_c, _e, done) => done() }) });
 const T0 = Date.parse('2020-11-20T06:00:00.000+03:00');

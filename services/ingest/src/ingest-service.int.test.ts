@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { environmentWith, loadEnv } from '@boarding/config/env';
+import { createIngestService } from '@boarding/ingest/ingest-service';
+import { IngestEnv } from '@boarding/ingest/settings';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { matchCard } from '@boarding/registry/verbs/match-card';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestTopic, produce, type TestMessage, type TestTopic } from '@boarding/testing/kafka';
 import { createKeyringForTests } from '@boarding/testing/keyring';
-import { IngestEnv } from './env';
-import { createIngestService } from './ingest-service';
 
 const quiet = createLogger('test', { destination: new Writable({ write: (_c, _e, done) => done() }) });
 

@@ -1,8 +1,8 @@
 import { loadEnv } from '@boarding/config/env';
+import { createIngestService } from '@boarding/ingest/ingest-service';
+import { IngestEnv } from '@boarding/ingest/settings';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
-import { IngestEnv } from './env';
-import { createIngestService } from './ingest-service';
 
 /** `boarding serve ingest`: env → logger → clients → service → start, until SIGTERM. */
 export async function main(overrides: { port?: number } = {}): Promise<void> {

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { environmentWith, loadEnv } from '@boarding/config/env';
+import { createIngestService } from '@boarding/ingest/ingest-service';
+import { IngestEnv } from '@boarding/ingest/settings';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { importMatches } from '@boarding/registry/import/import-matches';
@@ -12,8 +14,6 @@ import { writeRegistryRowsCsv } from '@boarding/simulator/registry-csv';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestTopic, produce, type TestTopic } from '@boarding/testing/kafka';
 import { createKeyringForTests } from '@boarding/testing/keyring';
-import { IngestEnv } from './env';
-import { createIngestService } from './ingest-service';
 
 const quiet = createLogger('test', { destination: new Writable({ write: (_c, _e, done) => done() }) });
 

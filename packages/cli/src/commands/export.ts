@@ -4,7 +4,7 @@ import { createDb } from '@boarding/db/client';
 import { type DayExportResult, deliverDayExport } from '@boarding/delivery/deliver-day-export';
 import { deliveredVersions, type LedgerEntry, readLedger, summarizeVersion } from '@boarding/delivery/ledger';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
-import { loadKeyring } from '@boarding/encryption/keyring';
+import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { ExportEnv, exportSettings } from '@boarding/export/settings';
 import type { Command } from 'commander';
 import { parseDay } from '../arguments';

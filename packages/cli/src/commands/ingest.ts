@@ -1,15 +1,15 @@
 import { loadEnv } from '@boarding/config/env';
 import { createDb } from '@boarding/db/client';
+import { createIngestService, type RunSummary } from '@boarding/ingest/ingest-service';
 import { type ReconcileReport, type ReconcileScope, reconcileOffsets } from '@boarding/ingest/reconcile';
-import { IngestEnv } from '@boarding/ingest-service/env';
-import { createIngestService, type RunSummary } from '@boarding/ingest-service/ingest-service';
-import { main as serveIngest } from '@boarding/ingest-service/main';
+import { IngestEnv } from '@boarding/ingest/settings';
 import { createKafka } from '@boarding/kafka/client';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseDay } from '../arguments';
 import { emit, type GlobalOptions, table } from '../output';
+import { serveService } from './serve';
 
 type CatchUpOptions = GlobalOptions & { untilCaughtUp?: boolean; timeout?: number };
 
@@ -28,7 +28,7 @@ export function registerIngest(program: Command): void {
     .option('--json', 'print the final counts as JSON (with --until-caught-up)')
     .action(async (options: CatchUpOptions) => {
       if (!options.untilCaughtUp) {
-        await serveIngest();
+        await serveService('ingest');
         return;
       }
       await catchUp(options);

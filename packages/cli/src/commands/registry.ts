@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { createDb } from '@boarding/db/client';
-import { loadKeyring } from '@boarding/encryption/keyring';
+import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { type ImportReport, importMatches } from '@boarding/registry/import/import-matches';
 import { formatReject } from '@boarding/registry/import/reject-log';
 import type { Command } from 'commander';

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { withTransaction } from '../transaction';
 
 /**
  * The per-offset records of the ingest (SPEC §2: every message read is exactly one stored tap,
@@ -147,21 +148,8 @@ export async function accountOffsets(
       for (const row of doubled.rows) accounts.get(row.part)?.doubled.push(Number(row.off));
     }
   };
-  if ('release' in db) {
-    await run(db);
-  } else {
-    const client = await db.connect();
-    try {
-      await client.query('begin isolation level repeatable read read only');
-      await run(client);
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
+  if ('release' in db) await run(db);
+  else await withTransaction(db, run, 'begin isolation level repeatable read read only');
   return [...accounts.values()].sort((a, b) => a.partition - b.partition);
 }
 
