@@ -300,14 +300,14 @@ describe('findViolations', () => {
 
   it('reports a domain package importing a service', () => {
     const ws = withPackage('@boarding/registry', (p) => ({
-      ...addFile(p, 'src/env.ts', "import { IngestEnv } from '@boarding/ingest/settings';\n"),
+      ...addFile(p, 'src/env.ts', "import { IngestEnv } from '@boarding/ingest-service/env';\n"),
       dependencies: [...p.dependencies, '@boarding/ingest-service'],
     }));
     const found = findViolations(ws);
     expect(brief(found)).toEqual([
       'cycle @boarding/ingest-service services/ingest/src/main.ts:1 @boarding/registry/match-card',
-      'cycle @boarding/registry packages/registry/src/env.ts:1 @boarding/ingest/settings',
-      'layering @boarding/registry packages/registry/src/env.ts:1 @boarding/ingest/settings',
+      'cycle @boarding/registry packages/registry/src/env.ts:1 @boarding/ingest-service/env',
+      'layering @boarding/registry packages/registry/src/env.ts:1 @boarding/ingest-service/env',
     ]);
     expect(found.find((v) => v.rule === 'layering')?.message).toBe(
       'domain (layer 2) may not import entry points (layer 4)',
@@ -329,21 +329,21 @@ describe('findViolations', () => {
 
   it('reports a service importing another service', () => {
     const ws = withPackage('@boarding/exporter-service', (p) => ({
-      ...addFile(p, 'src/ingest.ts', "import { IngestEnv } from '@boarding/ingest/settings';\n"),
+      ...addFile(p, 'src/ingest.ts', "import { IngestEnv } from '@boarding/ingest-service/env';\n"),
       dependencies: [...p.dependencies, '@boarding/ingest-service'],
     }));
     expect(brief(findViolations(ws))).toEqual([
-      'service-imports-service @boarding/exporter-service services/exporter/src/ingest.ts:1 @boarding/ingest/settings',
+      'service-imports-service @boarding/exporter-service services/exporter/src/ingest.ts:1 @boarding/ingest-service/env',
     ]);
   });
 
   it('reports the CLI importing a service anywhere but `boarding serve`', () => {
     const ws = withPackage('@boarding/cli', (p) =>
-      addFile(p, 'src/commands/ingest.ts', "import { IngestEnv } from '@boarding/ingest/settings';\n"),
+      addFile(p, 'src/commands/ingest.ts', "import { IngestEnv } from '@boarding/ingest-service/env';\n"),
     );
     const found = findViolations(ws);
     expect(brief(found)).toEqual([
-      'cli-imports-service @boarding/cli packages/cli/src/commands/ingest.ts:1 @boarding/ingest/settings',
+      'cli-imports-service @boarding/cli packages/cli/src/commands/ingest.ts:1 @boarding/ingest-service/env',
     ]);
     expect(formatViolation(found[0] as Violation)).toBe(
       '@boarding/cli: packages/cli/src/commands/ingest.ts:1 imports @boarding/ingest-service/env — cli-imports-service: the CLI reaches a service only through `boarding serve` (src/commands/serve.ts)',
