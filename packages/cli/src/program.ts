@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { environmentWith } from '@boarding/config/env';
 import { Command, CommanderError } from 'commander';
 import { registerDay } from './commands/day';
 import { registerDeadletters } from './commands/deadletters';
@@ -26,10 +29,8 @@ export function buildProgram(): Command {
   registerExport(program);
   registerReplay(program);
   registerDay(program);
-  // The demo runs the other commands, each on a fresh program as a user would type them.
-  registerDemo(program, async (args) => {
-    await buildProgram().exitOverride().parseAsync(args, { from: 'user' });
-  });
+  // The demo runs the other commands, each as its own `boarding` process, as a user types them.
+  registerDemo(program, runBoardingProcess);
   return program;
 }
 
@@ -44,4 +45,23 @@ export function reportFailure(err: unknown): number {
   process.stderr.write(`boarding: ${e.message ?? String(err)}${code}\n`);
   if (process.env.DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
   return 1;
+}
+
+/** `boarding <args>` as a child process of this one (same Node, same entry), `env` added. */
+function runBoardingProcess(
+  args: string[],
+  options: { env: Record<string, string>; stdoutToStderr: boolean },
+): Promise<void> {
+  const entry = join(__dirname, '..', 'bin', 'boarding.cjs');
+  const child = spawn(process.execPath, [entry, ...args], {
+    env: environmentWith(options.env),
+    stdio: ['ignore', options.stdoutToStderr ? process.stderr : process.stdout, process.stderr],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`\`boarding ${args.join(' ')}\` failed (exit ${code ?? signal})`));
+    });
+  });
 }

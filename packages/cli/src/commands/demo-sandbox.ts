@@ -2,31 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseEnv, KafkaEnv, loadEnv } from '@boarding/config/env';
 import { localDir } from '@boarding/config/paths';
+import { recreateDatabase } from '@boarding/db/admin';
 import { createKafka } from '@boarding/kafka/client';
-import { Client } from 'pg';
 
 const DEMO_DATABASE = 'boarding_demo';
 const DEMO_TOPIC_PREFIX = 'demo.validator.taps.';
 
 /** The settings the demo's steps run with: its own database, topic, group, queue and files. */
 export type DemoSandbox = { env: Record<string, string>; envFile: string };
-
-/**
- * WITH (FORCE) ends a look-around session left open from the last run; it is refused when an
- * autovacuum worker (after the last run's bulk load) is in there, which ends by itself: retry.
- */
-async function dropDatabase(admin: Client): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await admin.query(`drop database if exists ${DEMO_DATABASE} with (force)`);
-      return;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if ((code !== '55006' && code !== '42501') || attempt >= 60) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
 
 /**
  * A fresh sandbox on the local stack for one demo run, so the demo can run again and again
@@ -38,14 +21,7 @@ async function dropDatabase(admin: Client): Promise<void> {
  */
 export async function createDemoSandbox(runId: string): Promise<DemoSandbox> {
   const base = new URL(loadEnv(DatabaseEnv).DATABASE_URL);
-  const admin = new Client({ connectionString: base.toString() });
-  await admin.connect();
-  try {
-    await dropDatabase(admin);
-    await admin.query(`create database ${DEMO_DATABASE}`);
-  } finally {
-    await admin.end();
-  }
+  await recreateDatabase(base.toString(), DEMO_DATABASE);
   const url = new URL(base);
   url.pathname = `/${DEMO_DATABASE}`;
 

@@ -18,8 +18,14 @@ import { createDemoSandbox } from './demo-sandbox';
 
 type DemoOptions = GlobalOptions & { day?: string; taps: number; seed: number };
 
-/** Runs one `boarding …` command in this process (the demo is those commands, in order). */
-export type RunCommand = (args: string[]) => Promise<void>;
+/**
+ * Runs one `boarding …` command as its own process (the demo is those commands, in order), with
+ * `env` added to its environment; rejects when it fails.
+ */
+export type RunCommand = (
+  args: string[],
+  options: { env: Record<string, string>; stdoutToStderr: boolean },
+) => Promise<void>;
 
 const whole = (value: string): number => {
   const n = Number(value.replaceAll('_', ''));
@@ -48,19 +54,13 @@ export function registerDemo(program: Command, run: RunCommand): void {
       const day = options.day ?? addDays(calendarDateIn(new Date(), 'Europe/Istanbul'), -1);
       parseDay(day);
       const started = Date.now();
+      // Each step is the real command, as its own process with the sandbox's settings in its
+      // environment: nothing of this process's environment or output is overwritten.
+      let sandboxEnv: Record<string, string> = {};
       const step = async (n: number, title: string, args: string[]) => {
         progressLine('demo', `step ${n}/7: ${title} — boarding ${args.join(' ')}`);
         // With --json, stdout carries only the demo's result: the steps' own reports go to stderr.
-        const write = process.stdout.write;
-        if (options.json) process.stdout.write = process.stderr.write.bind(process.stderr);
-        try {
-          await run(args);
-        } finally {
-          process.stdout.write = write;
-        }
-        if (process.exitCode !== undefined && process.exitCode !== 0) {
-          throw new Error(`demo stopped: \`boarding ${args.join(' ')}\` failed`);
-        }
+        await run(args, { env: sandboxEnv, stdoutToStderr: options.json === true });
       };
       await step(1, 'the local stack', ['stack', 'up']);
       const sandbox = await createDemoSandbox(new Date().toISOString().replace(/\D/g, '').slice(0, 14));
@@ -68,34 +68,25 @@ export function registerDemo(program: Command, run: RunCommand): void {
         'demo',
         `sandbox: database boarding_demo, topic ${sandbox.env.KAFKA_TAPS_TOPIC}, settings in ${sandbox.envFile}`,
       );
-      // The steps read their settings from the environment: the sandbox's win over the stack's.
-      const saved = Object.fromEntries(Object.keys(sandbox.env).map((k) => [k, process.env[k]]));
-      Object.assign(process.env, sandbox.env);
-      try {
-        await step(2, 'database migrations', ['migrate']);
-        const demoDir = join(localDir(), 'demo');
-        mkdirSync(demoDir, { recursive: true, mode: 0o700 });
-        const registryFile = join(demoDir, `registry-${day}-seed${options.seed}.csv`);
-        await step(3, `a simulated day of ${options.taps} taps and its registry`, [
-          'simulate',
-          '--day',
-          day,
-          '--taps',
-          String(options.taps),
-          '--seed',
-          String(options.seed),
-          '--registry-out',
-          registryFile,
-        ]);
-        await step(4, 'the registry import', ['registry', 'import', registryFile, '--actor', 'demo']);
-        await step(5, 'the ingest, until caught up', ['ingest', '--until-caught-up']);
-        await exportAndShow(day, started, sandbox.envFile, options);
-      } finally {
-        for (const [k, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-        }
-      }
+      sandboxEnv = sandbox.env;
+      await step(2, 'database migrations', ['migrate']);
+      const demoDir = join(localDir(), 'demo');
+      mkdirSync(demoDir, { recursive: true, mode: 0o700 });
+      const registryFile = join(demoDir, `registry-${day}-seed${options.seed}.csv`);
+      await step(3, `a simulated day of ${options.taps} taps and its registry`, [
+        'simulate',
+        '--day',
+        day,
+        '--taps',
+        String(options.taps),
+        '--seed',
+        String(options.seed),
+        '--registry-out',
+        registryFile,
+      ]);
+      await step(4, 'the registry import', ['registry', 'import', registryFile, '--actor', 'demo']);
+      await step(5, 'the ingest, until caught up', ['ingest', '--until-caught-up']);
+      await exportAndShow(day, started, sandbox, options);
     });
 }
 
@@ -103,11 +94,12 @@ export function registerDemo(program: Command, run: RunCommand): void {
 async function exportAndShow(
   day: string,
   started: number,
-  envFile: string,
+  sandbox: { env: Record<string, string>; envFile: string },
   options: DemoOptions,
 ): Promise<void> {
+  const envFile = sandbox.envFile;
   progressLine('demo', `step 6/7: the nightly export job of ${day} through BullMQ, delivered by SFTP`);
-  const env = loadEnv(ExporterEnv);
+  const env = loadEnv(ExporterEnv, environmentWith(sandbox.env));
   const logger = createLogger('exporter', { level: process.env.LOG_LEVEL ?? 'warn' });
   const shutdown = new ShutdownRegistry(logger);
   const exporter = createExporterService(env, logger, shutdown);
