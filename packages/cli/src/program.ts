@@ -47,21 +47,32 @@ export function reportFailure(err: unknown): number {
   return 1;
 }
 
-/** `boarding <args>` as a child process of this one (same Node, same entry), `env` added. */
+/**
+ * `boarding <args>` as a child process of this one (same Node, same entry), `env` added; its
+ * stdout is returned when `capture`, else passed on (to stderr with `stdoutToStderr`).
+ */
 function runBoardingProcess(
   args: string[],
-  options: { env: Record<string, string>; stdoutToStderr: boolean },
-): Promise<void> {
+  options: { env: Record<string, string>; stdoutToStderr?: boolean; capture?: boolean },
+): Promise<string> {
   const entry = join(__dirname, '..', 'bin', 'boarding.cjs');
+  const stdout = options.capture ? 'pipe' : options.stdoutToStderr ? process.stderr : process.stdout;
   const child = spawn(process.execPath, [entry, ...args], {
     env: environmentWith(options.env),
-    stdio: ['ignore', options.stdoutToStderr ? process.stderr : process.stdout, process.stderr],
+    stdio: ['ignore', stdout, process.stderr],
+  });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`\`boarding ${args.join(' ')}\` failed (exit ${code ?? signal})`));
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve(out);
+      else {
+        const said = options.capture && out.trim() !== '' ? `: ${out.trim().slice(0, 500)}` : '';
+        reject(new Error(`\`boarding ${args.join(' ')}\` failed (exit ${code ?? signal})${said}`));
+      }
     });
   });
 }

@@ -95,14 +95,7 @@ export const CLI_SERVE: { package: string; files: readonly string[] } = {
  * Known debts, each with the reason it is allowed for now and where it gets paid. An entry
  * here is a promise, not a rule: the list should only shrink.
  */
-export const KNOWN_EXCEPTIONS: readonly { package: string; file: string; rule: string; why: string }[] = [
-  {
-    package: '@boarding/cli',
-    file: 'src/commands/demo.ts',
-    rule: 'cli-imports-service',
-    why: 'the demo runs the nightly job on an in-process exporter worker (ExporterEnv, createExporterService, planNight); it moves behind `boarding serve exporter` with the demo rework of the export-safety issue',
-  },
-];
+export const KNOWN_EXCEPTIONS: readonly { package: string; file: string; rule: string; why: string }[] = [];
 
 export type ImportKind = 'import' | 'export' | 'dynamic-import' | 'require' | 'require-resolve';
 

@@ -12,6 +12,7 @@ import {
 } from './exporter.test-helpers';
 import type { ExporterService } from './exporter-service';
 import { NIGHTLY_SCHEDULER_ID } from './jobs/nightly';
+import { runNight } from './run-night';
 
 const HEADER =
   'tc_kimlik_no,hes_kodu,kart_no,kart_turu,binis_zamani,ulasim_turu,hat_kodu,arac_no,durak_kodu,dogrulayici_no,islem_no,sonuc,red_nedeni\r\n';
@@ -198,5 +199,19 @@ describe('exporter: two exporters on one queue', () => {
       [fileName(day, 1), fileName(day, 1).replace(/\.csv$/, '.manifest.json')].sort(),
     );
     expect(readFileSync(join(incoming, fileName(day, 1)), 'utf8')).toBe(expected);
+  });
+
+  it('runs one night on demand (serve exporter --night D): the job the 03:30 firing would enqueue, exact bytes', async () => {
+    const service = rig.createService();
+    await service.start({ http: false, scheduler: false, worker: true });
+    const day = '2020-11-12';
+    const expected = await seedCompleteDay(rig, day);
+    const outcome = await runNight(service, rig.env, day, { timeoutMs: 30000 });
+    expect(outcome).toMatchObject({
+      day,
+      state: 'completed',
+      result: { day, trigger: 'nightly', outcome: 'DELIVERED', version: 1, rows: 2, file: fileName(day, 1) },
+    });
+    expect(readFileSync(join(rig.sftp?.localDir ?? '', fileName(day, 1)), 'utf8')).toBe(expected);
   });
 });

@@ -1,17 +1,13 @@
 import { closeSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { environmentWith, loadEnv } from '@boarding/config/env';
+import { environmentWith, loadEnv, SftpEnv } from '@boarding/config/env';
 import { localDir } from '@boarding/config/paths';
 import { maskCardNo, maskHes, maskTc } from '@boarding/contracts/mask';
-import { addDays, calendarDateIn, zonedInstant } from '@boarding/contracts/time';
+import { addDays, calendarDateIn, SERVICE_TIME_ZONE } from '@boarding/contracts/time';
 import type { Manifest } from '@boarding/export/manifest';
-import { ExporterEnv } from '@boarding/exporter-service/env';
-import { createExporterService } from '@boarding/exporter-service/exporter-service';
-import { planNight } from '@boarding/exporter-service/jobs/nightly-plan';
-import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
-import { createLogger } from '@boarding/logger/logger';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
 import { parseDay } from '../arguments';
 import { emit, type GlobalOptions, progressLine, table } from '../output';
 import { createDemoSandbox } from './demo-sandbox';
@@ -24,8 +20,8 @@ type DemoOptions = GlobalOptions & { day?: string; taps: number; seed: number };
  */
 export type RunCommand = (
   args: string[],
-  options: { env: Record<string, string>; stdoutToStderr: boolean },
-) => Promise<void>;
+  options: { env: Record<string, string>; stdoutToStderr?: boolean; capture?: boolean },
+) => Promise<string>;
 
 const whole = (value: string): number => {
   const n = Number(value.replaceAll('_', ''));
@@ -51,7 +47,7 @@ export function registerDemo(program: Command, run: RunCommand): void {
     .option('--seed <n>', 'simulation seed: the same seed gives the same day', whole, 1)
     .option('--json', 'print the result as JSON')
     .action(async (options: DemoOptions) => {
-      const day = options.day ?? addDays(calendarDateIn(new Date(), 'Europe/Istanbul'), -1);
+      const day = options.day ?? addDays(calendarDateIn(new Date(), SERVICE_TIME_ZONE), -1);
       parseDay(day);
       const started = Date.now();
       // Each step is the real command, as its own process with the sandbox's settings in its
@@ -86,9 +82,20 @@ export function registerDemo(program: Command, run: RunCommand): void {
       ]);
       await step(4, 'the registry import', ['registry', 'import', registryFile, '--actor', 'demo']);
       await step(5, 'the ingest, until caught up', ['ingest', '--until-caught-up']);
-      await exportAndShow(day, started, sandbox, options);
+      await exportAndShow(day, started, sandbox, options, run);
     });
 }
+
+/** What `boarding serve exporter --night D` prints: the job's outcome (counts, no personal data). */
+type DemoNight =
+  | {
+      state: 'completed';
+      result: { outcome: string; version: number | null; file: string | null };
+    }
+  | { state: 'failed'; failedReason: string; attemptsMade: number };
+
+/** What step 7 reads to show where the file went. */
+const DemoShowEnv = SftpEnv.extend({ EXPORT_DIR: z.string().min(1).optional() });
 
 /** Steps 6 and 7: the nightly export job of D through BullMQ, then what the Ministry received. */
 async function exportAndShow(
@@ -96,36 +103,23 @@ async function exportAndShow(
   started: number,
   sandbox: { env: Record<string, string>; envFile: string },
   options: DemoOptions,
+  run: RunCommand,
 ): Promise<void> {
   const envFile = sandbox.envFile;
-  progressLine('demo', `step 6/7: the nightly export job of ${day} through BullMQ, delivered by SFTP`);
-  const env = loadEnv(ExporterEnv, environmentWith(sandbox.env));
-  const logger = createLogger('exporter', { level: process.env.LOG_LEVEL ?? 'warn' });
-  const shutdown = new ShutdownRegistry(logger);
-  const exporter = createExporterService(env, logger, shutdown);
-  let job: Awaited<ReturnType<typeof exporter.waitForDay>>;
-  try {
-    await exporter.start({ http: false, scheduler: false, worker: true });
-    // What the scheduler's 03:30 firing of the night after D enqueues for D (its deadline
-    // passed, so it does not wait for stragglers); the late-window days are left out here.
-    const firedAt = zonedInstant(addDays(day, 1), '03:30', env.EXPORT_TZ);
-    const [nightly] = planNight({
-      firedAt,
-      timeZone: env.EXPORT_TZ,
-      deadline: env.EXPORT_DEADLINE,
-      lateWindowDays: 0,
-    });
-    if (!nightly) throw new Error('no export planned');
-    await exporter.enqueueDay(nightly);
-    job = await exporter.waitForDay(day, { timeoutMs: 15 * 60000, pollMs: 250 });
-  } finally {
-    await shutdown.stop();
-  }
-  if (job.state === 'failed') {
+  progressLine(
+    'demo',
+    `step 6/7: the nightly export job of ${day} through BullMQ, delivered by SFTP — boarding serve exporter --night ${day}`,
+  );
+  // The exporter service itself, as its own process: a BullMQ worker runs the job the 03:30
+  // firing of the night after D would enqueue, delivers, prints the outcome and exits.
+  const printed = await run(['serve', 'exporter', '--night', day], { env: sandbox.env, capture: true });
+  const job = JSON.parse(printed.trim().split('\n').at(-1) ?? 'null') as DemoNight;
+  if (job.state !== 'completed') {
     throw new Error(
       `the export job of ${day} failed after ${job.attemptsMade} tries: ${job.failedReason} (see: npx boarding export status --day ${day})`,
     );
   }
+  const env = loadEnv(DemoShowEnv, environmentWith(sandbox.env));
 
   progressLine('demo', 'step 7/7: what the Ministry received');
   const result = job.result;

@@ -1,8 +1,11 @@
 import { main as serveExporter } from '@boarding/exporter-service/main';
 import { main as serveIngest } from '@boarding/ingest-service/main';
 import type { Command } from 'commander';
+import { parseDay } from '../arguments';
 
-const SERVICES: Record<string, (o: { port?: number }) => Promise<void>> = {
+type ServeOptions = { port?: number; night?: string };
+
+const SERVICES: Record<string, (o: ServeOptions) => Promise<void>> = {
   ingest: serveIngest,
   exporter: serveExporter,
 };
@@ -11,10 +14,11 @@ const SERVICES: Record<string, (o: { port?: number }) => Promise<void>> = {
  * Run a service in the foreground until SIGTERM. The one way the CLI reaches a service
  * (`boarding serve`, and `boarding ingest` without --until-caught-up).
  */
-export async function serveService(service: string, options: { port?: number } = {}): Promise<void> {
+export async function serveService(service: string, options: ServeOptions = {}): Promise<void> {
   const run = SERVICES[service];
   if (!run) throw new Error(`unknown service ${service}; known: ${Object.keys(SERVICES).join(', ')}`);
-  await run({ port: options.port });
+  if (options.night !== undefined && service !== 'exporter') throw new Error('--night is for the exporter');
+  await run(options);
 }
 
 export function registerServe(program: Command): void {
@@ -23,5 +27,10 @@ export function registerServe(program: Command): void {
     .description('run a service in the foreground until SIGTERM (/healthz, /readyz, /metrics on --port)')
     .argument('<service>', `one of: ${Object.keys(SERVICES).join(', ')}`)
     .option('--port <port>', 'port of the ops endpoints', (v) => Number.parseInt(v, 10))
-    .action((service: string, options: { port?: number }) => serveService(service, options));
+    .option(
+      '--night <YYYY-MM-DD>',
+      'exporter: run the nightly export job of this day now on a worker, print its outcome as JSON, and exit',
+      (v) => parseDay(v, '--night'),
+    )
+    .action((service: string, options: ServeOptions) => serveService(service, options));
 }
