@@ -1,4 +1,5 @@
 import { DatabaseEnv, KafkaEnv, loadEnv, SftpEnv } from '@boarding/config/env';
+import { sftpSettingsFromEnv } from '@boarding/sftp/connect';
 import type { Cleanups } from './cleanups';
 import { type MachineLimits, memoiseBySize } from './harness';
 import { type KafkaLimits, measureKafka } from './measure-kafka';
@@ -35,16 +36,10 @@ export function createMachineLimits(deps: {
       measurePgCopy({ databaseUrl: settings().DATABASE_URL, rows, progress: deps.progress, cleanup }),
     ),
     sftpUpload: memoiseBySize((bytes) => {
-      const e = settings();
+      const { remoteDir, ...sftp } = sftpSettingsFromEnv(settings());
       return measureSftpUpload({
-        sftp: {
-          host: e.SFTP_HOST,
-          port: e.SFTP_PORT,
-          user: e.SFTP_USER,
-          privateKeyPath: e.SFTP_PRIVATE_KEY_PATH,
-          hostKeySha256: e.SFTP_HOST_KEY_SHA256,
-        },
-        remoteDir: e.SFTP_REMOTE_DIR,
+        sftp,
+        remoteDir,
         bytes,
         progress: deps.progress,
         cleanup,

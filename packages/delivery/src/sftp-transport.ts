@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { SftpEnv } from '@boarding/config/env';
-import { connectPinnedSftp, type SftpSettings } from '@boarding/sftp/connect';
+import { connectPinnedSftp, type SftpSettings, sftpSettingsFromEnv } from '@boarding/sftp/connect';
 import type SftpClient from 'ssh2-sftp-client';
 import {
   type DeliveryFile,
@@ -36,14 +36,7 @@ export function createSftpTransport(settings: SftpSettings & { remoteDir: string
 
 /** The transport the SFTP_* settings describe (SftpEnv, parsed by the caller). */
 export function sftpTransportFromEnv(env: SftpEnv): DeliveryTransport {
-  return createSftpTransport({
-    host: env.SFTP_HOST,
-    port: env.SFTP_PORT,
-    user: env.SFTP_USER,
-    privateKeyPath: env.SFTP_PRIVATE_KEY_PATH,
-    hostKeySha256: env.SFTP_HOST_KEY_SHA256,
-    remoteDir: env.SFTP_REMOTE_DIR,
-  });
+  return createSftpTransport(sftpSettingsFromEnv(env));
 }
 
 async function putAtomically(client: SftpClient, dir: string, file: DeliveryFile): Promise<void> {

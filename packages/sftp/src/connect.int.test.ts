@@ -7,18 +7,11 @@ import { z } from 'zod';
 // The local stack's settings (.local/stack.env); @boarding/testing depends on this package.
 const testEnv = () => loadEnv(SftpEnv.extend({ SFTP_LOCAL_INCOMING: z.string().min(1) }));
 
-import { connectPinnedSftp, HostKeyMismatchError, type SftpSettings } from './connect';
+import { connectPinnedSftp, HostKeyMismatchError, type SftpSettings, sftpSettingsFromEnv } from './connect';
 
 function settings(overrides: Partial<SftpSettings> = {}): SftpSettings {
-  const env = testEnv();
-  return {
-    host: env.SFTP_HOST,
-    port: env.SFTP_PORT,
-    user: env.SFTP_USER,
-    privateKeyPath: env.SFTP_PRIVATE_KEY_PATH,
-    hostKeySha256: env.SFTP_HOST_KEY_SHA256,
-    ...overrides,
-  };
+  const { remoteDir: _remoteDir, ...connection } = sftpSettingsFromEnv(testEnv());
+  return { ...connection, ...overrides };
 }
 
 describe('SFTP to the local Ministry server', () => {

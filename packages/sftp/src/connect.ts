@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { SftpEnv } from '@boarding/config/env';
 import SftpClient from 'ssh2-sftp-client';
 import { fingerprintSha256, hostKeyMatches } from './host-key';
 
@@ -11,6 +12,21 @@ export type SftpSettings = {
   hostKeySha256: string;
   readyTimeoutMs?: number;
 };
+
+/**
+ * The one mapping of the SFTP_* settings (config's `SftpEnv`, parsed by the caller) to a
+ * connection and the receiver's directory: delivery, the bench and the tests all use it.
+ */
+export function sftpSettingsFromEnv(env: SftpEnv): SftpSettings & { remoteDir: string } {
+  return {
+    host: env.SFTP_HOST,
+    port: env.SFTP_PORT,
+    user: env.SFTP_USER,
+    privateKeyPath: env.SFTP_PRIVATE_KEY_PATH,
+    hostKeySha256: env.SFTP_HOST_KEY_SHA256,
+    remoteDir: env.SFTP_REMOTE_DIR,
+  };
+}
 
 /** The server presented a host key other than the pinned one: never retry, never accept. */
 export class HostKeyMismatchError extends Error {
