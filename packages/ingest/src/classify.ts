@@ -1,5 +1,6 @@
 import type { ReasonCode } from '@boarding/contracts/reasons';
 import { parseValidatorMessage, serviceDayOf, type TapV1 } from '@boarding/contracts/tap';
+import { DAY_MS } from '@boarding/contracts/time';
 import type { DeadLetterRow, HeartbeatRow, TapRow } from '@boarding/db/bulk/tap-store';
 
 /** A Kafka message as the ingest sees it (kafkajs' fields, normalised). */
@@ -95,7 +96,7 @@ export function judgeClock(
     return { reason: 'CLOCK_DRIFT_FUTURE', detail: `${field} is ${minutes} min after the message timestamp` };
   }
   if (instantMs < timestamp - options.maxAgeMs) {
-    const days = ((timestamp - instantMs) / 86_400_000).toFixed(1);
+    const days = ((timestamp - instantMs) / DAY_MS).toFixed(1);
     return { reason: 'TAP_TOO_OLD', detail: `${field} is ${days} days before the message timestamp` };
   }
   return null;

@@ -1,4 +1,4 @@
-import { MAX_CLOCK_AHEAD_MS } from '@boarding/contracts/time';
+import { DAY_MS, MAX_CLOCK_AHEAD_MS } from '@boarding/contracts/time';
 import type { StoreResult } from '@boarding/db/bulk/tap-store';
 import type { Logger } from '@boarding/logger/logger';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
@@ -37,7 +37,7 @@ export type IngestConsumer = {
 
 /** SPEC §2's clock rules for a topic: shared by the consumer and a replay, which must judge alike. */
 export function classifyOptionsFor(topic: string, maxTapAgeDays: number): ClassifyOptions {
-  return { topic, maxFutureMs: MAX_CLOCK_AHEAD_MS, maxAgeMs: maxTapAgeDays * 86_400_000 };
+  return { topic, maxFutureMs: MAX_CLOCK_AHEAD_MS, maxAgeMs: maxTapAgeDays * DAY_MS };
 }
 
 /**

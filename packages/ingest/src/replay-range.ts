@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isCalendarDay, serviceDayStartMs } from '@boarding/contracts/time';
+import { DAY_MS, isCalendarDay, serviceDayStartMs } from '@boarding/contracts/time';
 import type { Logger } from '@boarding/logger/logger';
 import type { Admin, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -7,8 +7,6 @@ import { classifyBatch, type IngestMessage } from './classify';
 import { addCounts } from './counts';
 import { classifyOptionsFor } from './ingest-consumer';
 import { type ChunkStoreContext, StoreAbortedError, storeMessages } from './store-chunk';
-
-const DAY_MS = 86_400_000;
 
 /** Offsets [from, to) of one partition: `to` is exclusive. */
 export type PartitionRange = { partition: number; from: number; to: number };
