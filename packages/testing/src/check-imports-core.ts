@@ -47,7 +47,8 @@ export const LAYERS: readonly Layer[] = [
   // here, not among the adapters: it owns the delivery ledger and delivers a day's export (it imports db
   // and export); the bare SFTP connection it uses is the sftp adapter. day composes ingest, export and
   // delivery into the functions behind `boarding day` and `boarding replay`, hence same-layer imports.
-  // simulator produces the synthetic taps the CLI publishes.
+  // simulator produces the synthetic taps the CLI publishes. demo holds the demo's plan (a sandbox,
+  // then the real commands, run through a callback the CLI gives it).
   {
     level: 2,
     name: 'domain',
@@ -57,6 +58,7 @@ export const LAYERS: readonly Layer[] = [
       '@boarding/export',
       '@boarding/delivery',
       '@boarding/day',
+      '@boarding/demo',
       '@boarding/simulator',
     ],
     sameLayer: true,
