@@ -2,10 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { environmentWith } from '@boarding/config/env';
-import { importMatches } from '@boarding/registry/import/import-matches';
 import { generateDay, type SimMessage } from '@boarding/simulator/day';
-import { writeRegistryRowsCsv } from '@boarding/simulator/registry-csv';
 import { killServer, startServer } from '@boarding/stack/stack';
 import {
   type BoardingExit,
@@ -15,21 +12,9 @@ import {
 } from '@boarding/testing/cli-process';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestTopic, produce, type TestTopic } from '@boarding/testing/kafka';
-import { createKeyringForTests } from '@boarding/testing/keyring';
+import { importSimulatedRegistry, ingestTestEnv } from './ingest.test-helpers';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function envFor(db: TestDatabase, topic: TestTopic, groupId: string) {
-  return environmentWith({
-    DATABASE_URL: db.url,
-    KAFKA_TAPS_TOPIC: topic.topic,
-    INGEST_GROUP_ID: groupId,
-    INGEST_CHUNK_SIZE: '500',
-    // A killed member holds its partitions for the session timeout: keep restarts quick.
-    INGEST_SESSION_TIMEOUT_MS: '6000',
-    LOG_LEVEL: 'error',
-  });
-}
 
 /** The run's exit, or a rejection (after killing it) if it takes longer than `ms`. */
 async function within(run: BoardingRun, ms: number): Promise<BoardingExit> {
@@ -50,23 +35,6 @@ async function within(run: BoardingRun, ms: number): Promise<BoardingExit> {
 async function storedTaps(db: TestDatabase): Promise<number> {
   const { rows } = await db.pool.query<{ n: number }>('select count(*)::int as n from boardings');
   return rows[0]?.n ?? 0;
-}
-
-/** The day's registry file, imported as the operator would: matched taps depend on it. */
-async function importRegistry(
-  db: TestDatabase,
-  dir: string,
-  rows: ReturnType<typeof generateDay>['registryRows'],
-): Promise<void> {
-  const file = join(dir, `registry-${db.name}.csv`);
-  await writeRegistryRowsCsv(file, rows);
-  const ctx = {
-    db: db.db,
-    keyring: createKeyringForTests(),
-    actor: { id: 'test', channel: 'IMPORT' as const },
-  };
-  const imported = await importMatches({ ctx, pool: db.pool, input: { path: file } });
-  expect(imported.outcome).toBe('APPLIED');
 }
 
 const toTestMessages = (messages: SimMessage[]) =>
@@ -144,12 +112,12 @@ describe('ingest crashes: the broker or the ingest killed -9 mid-run', () => {
     databases.push(db);
     const topic = await createTestTopic(6);
     topics.push(topic);
-    await importRegistry(db, dir, registryRows);
+    await importSimulatedRegistry(db, dir, registryRows);
     await produce(topic.kafka, topic.topic, toTestMessages(messages));
 
     const run = spawnBoarding(
       ['ingest', '--until-caught-up', '--json'],
-      envFor(db, topic, `broker-kill-${randomUUID()}`),
+      ingestTestEnv(db, topic, `broker-kill-${randomUUID()}`),
     );
     // Kill the broker once some taps are stored but long before the last: mid-run, with
     // chunks in flight and offsets committed on some partitions only.
@@ -231,13 +199,13 @@ describe('ingest crashes: the broker or the ingest killed -9 mid-run', () => {
     databases.push(a, b);
     const topic = await createTestTopic(12);
     topics.push(topic);
-    await importRegistry(a, dir, registryRows);
-    await importRegistry(b, dir, registryRows);
+    await importSimulatedRegistry(a, dir, registryRows);
+    await importSimulatedRegistry(b, dir, registryRows);
     await produce(topic.kafka, topic.topic, toTestMessages(messages));
     const tReady = Date.now();
 
-    const envA = envFor(a, topic, `undisturbed-${randomUUID()}`);
-    const envB = envFor(b, topic, `killed-${randomUUID()}`);
+    const envA = ingestTestEnv(a, topic, `undisturbed-${randomUUID()}`);
+    const envB = ingestTestEnv(b, topic, `killed-${randomUUID()}`);
 
     const undisturbed = await within(spawnBoarding(['ingest', '--until-caught-up'], envA), 300_000);
     expect({ code: undisturbed.code, stderr: undisturbed.code === 0 ? '' : undisturbed.stderr }).toEqual({

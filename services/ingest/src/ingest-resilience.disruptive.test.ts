@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { environmentWith, loadEnv } from '@boarding/config/env';
+import { loadEnv } from '@boarding/config/env';
 import { findRepoRoot } from '@boarding/config/paths';
 import { createIngestService } from '@boarding/ingest/ingest-service';
 import { IngestEnv } from '@boarding/ingest/settings';
@@ -11,6 +11,7 @@ import { createLogger } from '@boarding/logger/logger';
 import { startServer, stopServer } from '@boarding/stack/stack';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestTopic, produce, type TestMessage, type TestTopic } from '@boarding/testing/kafka';
+import { ingestTestEnv } from './ingest.test-helpers';
 
 const quiet = createLogger('test', { destination: new Writable({ write: (_c, _e, done) => done() }) });
 const T0 = Date.parse('2020-11-20T06:00:00.000+03:00');
@@ -55,18 +56,6 @@ async function counts(db: TestDatabase) {
   return rows[0];
 }
 
-function envFor(db: TestDatabase, topic: TestTopic, groupId: string) {
-  return environmentWith({
-    DATABASE_URL: db.url,
-    KAFKA_TAPS_TOPIC: topic.topic,
-    INGEST_GROUP_ID: groupId,
-    INGEST_CHUNK_SIZE: '500',
-    // A killed member holds its partitions for the session timeout: keep restarts quick.
-    INGEST_SESSION_TIMEOUT_MS: '6000',
-    LOG_LEVEL: 'error',
-  });
-}
-
 describe('ingest resilience', () => {
   let db: TestDatabase;
   let topic: TestTopic;
@@ -88,7 +77,7 @@ describe('ingest resilience', () => {
     const bin = join(findRepoRoot(), 'node_modules', '.bin', 'boarding');
     const run = (): ChildProcess =>
       spawn(bin, ['ingest', '--until-caught-up'], {
-        env: envFor(db, topic, groupId),
+        env: ingestTestEnv(db, topic, groupId),
         stdio: 'ignore',
       });
     let kills = 0;
@@ -118,7 +107,7 @@ describe('ingest resilience', () => {
   it('survives a PostgreSQL restart mid-run: the batch is retried, nothing is lost', async () => {
     const other = await createTestDatabase('ingest_pg_restart');
     try {
-      const env = loadEnv(IngestEnv, envFor(other, topic, `pgrestart-${randomUUID()}`));
+      const env = loadEnv(IngestEnv, ingestTestEnv(other, topic, `pgrestart-${randomUUID()}`));
       const shutdown = new ShutdownRegistry(quiet);
       const service = createIngestService(env, quiet, shutdown);
       await service.start({ http: false });

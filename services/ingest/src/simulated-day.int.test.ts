@@ -8,12 +8,10 @@ import { createIngestService } from '@boarding/ingest/ingest-service';
 import { IngestEnv } from '@boarding/ingest/settings';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
-import { importMatches } from '@boarding/registry/import/import-matches';
 import { generateDay } from '@boarding/simulator/day';
-import { writeRegistryRowsCsv } from '@boarding/simulator/registry-csv';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestTopic, produce, type TestTopic } from '@boarding/testing/kafka';
-import { createKeyringForTests } from '@boarding/testing/keyring';
+import { importSimulatedRegistry } from './ingest.test-helpers';
 
 const quiet = createLogger('test', { destination: new Writable({ write: (_c, _e, done) => done() }) });
 
@@ -36,15 +34,7 @@ describe('a simulated faulty day, ingested by two processes of one group', () =>
 
   it('accounts for every message: stored once, a duplicate, or a dead letter with its reason', async () => {
     const { messages, registryRows, truth } = generateDay({ day: '2020-11-20', taps: 6000, seed: 5 });
-    const file = join(dir, 'registry.csv');
-    await writeRegistryRowsCsv(file, registryRows);
-    const ctx = {
-      db: db.db,
-      keyring: createKeyringForTests(),
-      actor: { id: 'test', channel: 'IMPORT' as const },
-    };
-    const imported = await importMatches({ ctx, pool: db.pool, input: { path: file } });
-    expect(imported.outcome).toBe('APPLIED');
+    await importSimulatedRegistry(db, dir, registryRows);
     await produce(
       topic.kafka,
       topic.topic,
