@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import {
   type DeliveryFile,
   type DeliveryTransport,
-  isPartialName,
+  isSweepable,
+  operatorPartialPrefix,
+  PARTIAL_GRACE_MS,
   partialName,
   SizeMismatchError,
 } from './transport';
@@ -27,6 +29,8 @@ export class InMemoryTransport implements DeliveryTransport {
   readonly calls: string[][] = [];
   private readonly faults: InjectedFault[] = [];
   private sequence = 0;
+  /** Temporary names this twin left behind (a cut), as the real transport remembers its own. */
+  private readonly leftovers = new Set<string>();
 
   /** The next `deliver` calls fail as described, one fault per call. */
   failNext(...faults: InjectedFault[]): this {
@@ -38,12 +42,27 @@ export class InMemoryTransport implements DeliveryTransport {
     this.calls.push(files.map((f) => f.name));
     const fault = this.faults.shift();
     if (fault?.kind === 'unreachable') throw fault.error;
-    for (const name of [...this.files.keys()]) if (isPartialName(name)) this.files.delete(name);
+    // As the real transport: its own leftovers go; another's temporary file (no age known here,
+    // so taken as fresh) stays.
+    for (const name of [...this.files.keys()]) {
+      const sweep = isSweepable(name, {
+        ownLeftovers: this.leftovers,
+        operatorPrefix: operatorPartialPrefix(files),
+        modifiedMs: null,
+        nowMs: Date.now(),
+        graceMs: PARTIAL_GRACE_MS,
+      });
+      if (sweep) {
+        this.files.delete(name);
+        this.leftovers.delete(name);
+      }
+    }
     for (const file of files) {
       const body = await readFile(file.localPath);
       const temp = partialName(file.name, (this.sequence++).toString(16).padStart(8, '0'));
       if (fault?.kind === 'cut' && fault.name === file.name) {
         this.files.set(temp, body.subarray(0, fault.afterBytes));
+        this.leftovers.add(temp);
         throw Object.assign(new Error('connection reset while uploading'), { code: 'ECONNRESET' });
       }
       this.files.set(temp, body);

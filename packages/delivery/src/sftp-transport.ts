@@ -7,7 +7,9 @@ import type SftpClient from 'ssh2-sftp-client';
 import {
   type DeliveryFile,
   type DeliveryTransport,
-  isPartialName,
+  isSweepable,
+  operatorPartialPrefix,
+  PARTIAL_GRACE_MS,
   partialName,
   SizeMismatchError,
 } from './transport';
@@ -18,15 +20,23 @@ import {
 const TRANSFER = { chunkSize: 128 * 1024, concurrency: 32, mode: 0o600 };
 
 /** The real transport: the receiver's SFTP server, key authentication, host key pinned. */
-export function createSftpTransport(settings: SftpSettings & { remoteDir: string }): DeliveryTransport {
+export function createSftpTransport(
+  settings: SftpSettings & { remoteDir: string; partialGraceMs?: number },
+): DeliveryTransport {
   const dir = settings.remoteDir.replace(/\/+$/, '') || '/';
+  // Temporary names this transport left behind (cut mid-upload): its own, so removed next time.
+  const leftovers = new Set<string>();
   return {
     target: `sftp://${settings.user}@${settings.host}:${settings.port}${dir}`,
     async deliver(files: DeliveryFile[]) {
       const client = await connectPinnedSftp(settings);
       try {
-        await removeStalePartials(client, dir);
-        for (const file of files) await putAtomically(client, dir, file);
+        await removeStalePartials(client, dir, {
+          ownLeftovers: leftovers,
+          operatorPrefix: operatorPartialPrefix(files),
+          graceMs: settings.partialGraceMs ?? PARTIAL_GRACE_MS,
+        });
+        for (const file of files) await putAtomically(client, dir, file, leftovers);
       } finally {
         await client.end().catch(() => undefined);
       }
@@ -39,7 +49,12 @@ export function sftpTransportFromEnv(env: SftpEnv): DeliveryTransport {
   return createSftpTransport(sftpSettingsFromEnv(env));
 }
 
-async function putAtomically(client: SftpClient, dir: string, file: DeliveryFile): Promise<void> {
+async function putAtomically(
+  client: SftpClient,
+  dir: string,
+  file: DeliveryFile,
+  leftovers: Set<string>,
+): Promise<void> {
   const { size } = await stat(file.localPath);
   const temp = posix.join(dir, partialName(file.name, randomBytes(4).toString('hex')));
   const final = posix.join(dir, file.name);
@@ -52,13 +67,36 @@ async function putAtomically(client: SftpClient, dir: string, file: DeliveryFile
     await client.posixRename(temp, final);
   } catch (err) {
     // Best effort: a cut connection cannot delete; the next delivery sweeps the leftover.
-    await client.delete(temp, true).catch(() => undefined);
+    const deleted = await client.delete(temp, true).then(
+      () => true,
+      () => false,
+    );
+    if (!deleted) leftovers.add(posix.basename(temp));
     throw err;
   }
 }
 
-/** Temporary files of earlier deliveries cut mid-upload: ours by name, safe to remove. */
-async function removeStalePartials(client: SftpClient, dir: string): Promise<void> {
-  const entries = await client.list(dir, (e) => e.type === '-' && isPartialName(e.name));
-  for (const e of entries) await client.delete(posix.join(dir, e.name), true).catch(() => undefined);
+/** Temporary files that are this transport's leftovers, or this operator's and older than the grace. */
+async function removeStalePartials(
+  client: SftpClient,
+  dir: string,
+  rule: { ownLeftovers: Set<string>; operatorPrefix: string | null; graceMs: number },
+): Promise<void> {
+  const nowMs = Date.now();
+  const entries = await client.list(
+    dir,
+    (e) =>
+      e.type === '-' &&
+      isSweepable(e.name, {
+        ...rule,
+        modifiedMs: typeof e.modifyTime === 'number' ? e.modifyTime : null,
+        nowMs,
+      }),
+  );
+  for (const e of entries) {
+    await client.delete(posix.join(dir, e.name), true).then(
+      () => rule.ownLeftovers.delete(e.name),
+      () => undefined,
+    );
+  }
 }

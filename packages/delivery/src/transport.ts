@@ -19,9 +19,41 @@ export function partialName(name: string, token: string): string {
   return `.${name}.${token}.part`;
 }
 
-/** Is this one of our temporary names (left behind by a connection cut mid-upload)? */
+/** Is this a temporary name of a day file (ours or another exporter's)? */
 export function isPartialName(name: string): boolean {
   return /^\.BINIS_.+\.[0-9a-f]{8}\.part$/.test(name);
+}
+
+/** How long another process's temporary file is left alone: it may be an upload in flight. */
+export const PARTIAL_GRACE_MS = 15 * 60_000;
+
+/** `.BINIS_<OPERATOR>_`: the temporary names of the operator these files belong to. */
+export function operatorPartialPrefix(files: readonly DeliveryFile[]): string | null {
+  const m = /^(BINIS_[A-Z0-9]+_)\d{8}_v\d+/.exec(files[0]?.name ?? '');
+  return m?.[1] ? `.${m[1]}` : null;
+}
+
+/**
+ * May a delivery remove this temporary file before it uploads? Only its own leftovers (a
+ * temporary name this transport created and could not finish or delete: a cut connection), and
+ * temporary files of the same operator older than the grace period. Never another operator's,
+ * never a fresh one: that may be another exporter's upload in flight (a concurrent late-window
+ * delivery of another day), and removing it would fail that upload.
+ */
+export function isSweepable(
+  name: string,
+  context: {
+    ownLeftovers: ReadonlySet<string>;
+    operatorPrefix: string | null;
+    modifiedMs: number | null;
+    nowMs: number;
+    graceMs: number;
+  },
+): boolean {
+  if (!isPartialName(name)) return false;
+  if (context.ownLeftovers.has(name)) return true;
+  if (context.operatorPrefix === null || !name.startsWith(context.operatorPrefix)) return false;
+  return context.modifiedMs !== null && context.nowMs - context.modifiedMs >= context.graceMs;
 }
 
 /** The file on the receiver does not have the size that was sent: the upload did not complete. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join, posix } from 'node:path';
-import { connectPinnedSftp, type SftpSettings } from '@boarding/sftp/connect';
+import { connectPinnedSftp, type SftpSettings, sftpSettingsFromEnv } from '@boarding/sftp/connect';
 import { testEnv } from './env';
 
 export type TestSftpDir = {
@@ -19,14 +19,8 @@ export type TestSftpDir = {
 export async function createTestSftpDir(label = 'test'): Promise<TestSftpDir> {
   const env = testEnv();
   const name = `${label.replace(/[^a-z0-9_-]/gi, '_')}-${randomBytes(4).toString('hex')}`;
-  const settings: SftpSettings = {
-    host: env.SFTP_HOST,
-    port: env.SFTP_PORT,
-    user: env.SFTP_USER,
-    privateKeyPath: env.SFTP_PRIVATE_KEY_PATH,
-    hostKeySha256: env.SFTP_HOST_KEY_SHA256,
-  };
-  const remoteDir = posix.join(env.SFTP_REMOTE_DIR, name);
+  const { remoteDir: incoming, ...settings } = sftpSettingsFromEnv(env);
+  const remoteDir = posix.join(incoming, name);
   const client = await connectPinnedSftp(settings);
   try {
     await client.mkdir(remoteDir);
