@@ -3,7 +3,7 @@ import { createDb } from '@boarding/db/client';
 import { createKafka } from '@boarding/kafka/client';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import type { Logger } from '@boarding/logger/logger';
-import { createOpsServer } from '@boarding/ops-http/ops-server';
+import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
 import { assertTopicExists, type GroupLag, groupLag, isTopicMissing, waitForNoLag } from './catch-up';
 import { createIngestConsumer, type IngestConsumerOptions } from './ingest-consumer';
 import { createIngestMetrics } from './metrics';
@@ -114,7 +114,7 @@ export function createIngestService(
           ready: false,
           detail: {
             lag: reading.total,
-            reason: fatal ? fatal.message : stalled,
+            reason: fatal ? errorCode(fatal) : stalled,
             stalled: stalls.stalled,
           },
         };
@@ -166,7 +166,7 @@ export function createIngestService(
       await assertTopicExists(admin, topic);
       run.begin(await lag());
       if (options.http) {
-        await ops.listen({ host: '0.0.0.0', port: env.INGEST_PORT });
+        await ops.listen({ host: env.INGEST_HOST, port: env.INGEST_PORT });
         shutdown.register('ops server', () => ops.close());
       }
       const poller = setInterval(() => void observe(), 5000);

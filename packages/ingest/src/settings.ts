@@ -17,6 +17,9 @@ export const IngestEnv = DatabaseEnv.extend(KafkaEnv.shape).extend({
   // A partition with lag whose committed offset has not moved for this long is stalled: /readyz
   // answers 503 naming it, ingest_stalled_partitions says so, and --until-caught-up fails.
   INGEST_STALL_SECONDS: z.coerce.number().int().min(5).max(86400).default(120),
+  // Address /healthz, /readyz and /metrics listen on: loopback unless set (0.0.0.0 in a container,
+  // where the platform's probes and Prometheus come from outside).
+  INGEST_HOST: z.string().min(1).default('127.0.0.1'),
   // Port of /healthz, /readyz and /metrics.
   INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(9101),
 });

@@ -26,4 +26,21 @@ describe('ops server', () => {
     const app = createOpsServer({ registry, ready: async () => Promise.reject(new Error('boom')) });
     expect((await app.inject({ url: '/readyz' })).statusCode).toBe(503);
   });
+
+  it('never answers with the error text of a failed check, only its code', async () => {
+    const leak = 'connect ECONNREFUSED postgres://boarding:s3cret@10.0.0.5:5432/boarding';
+    const app = createOpsServer({
+      registry,
+      ready: async () => Promise.reject(Object.assign(new Error(leak), { code: 'ECONNREFUSED' })),
+    });
+    const res = await app.inject({ url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ status: 'not ready', error: 'ECONNREFUSED' });
+    expect(res.body).not.toContain('s3cret');
+    const noCode = createOpsServer({ registry, ready: async () => Promise.reject(new Error(leak)) });
+    expect((await noCode.inject({ url: '/readyz' })).json()).toEqual({
+      status: 'not ready',
+      error: 'CHECK_FAILED',
+    });
+  });
 });

@@ -13,9 +13,11 @@ export function createOpsServer(options: {
   const app = Fastify({ logger: false });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
+    // Never the error's text: it can hold a connection string, a host or a query. Its code
+    // (ECONNREFUSED, 57P03, KAFKA_TOPIC_MISSING …) says enough; the service's log has the rest.
     const state = await options.ready().catch((err: unknown) => ({
       ready: false,
-      detail: { error: (err as Error).message },
+      detail: { error: errorCode(err) },
     }));
     return reply
       .code(state.ready ? 200 : 503)
@@ -25,4 +27,10 @@ export function createOpsServer(options: {
     reply.header('content-type', options.registry.contentType).send(await options.registry.metrics()),
   );
   return app;
+}
+
+/** A short, safe name for why a check failed: the error's code if it has a plain one. */
+export function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : 'CHECK_FAILED';
 }

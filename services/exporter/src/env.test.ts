@@ -24,6 +24,8 @@ describe('ExporterEnv', () => {
       EXPORT_JOB_ATTEMPTS: 4,
       EXPORT_JOB_BACKOFF_MS: 60000,
       EXPORTER_PORT: 9102,
+      // The ops endpoints listen on loopback unless an operator opens them.
+      EXPORTER_HOST: '127.0.0.1',
     });
     expect(env.EXPORTER_BOARD_TOKEN).toBeUndefined();
   });

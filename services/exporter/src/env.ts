@@ -53,6 +53,8 @@ export const ExporterEnv = DatabaseEnv.extend(RedisEnv.shape)
     // file; waiting for completeness holds nothing (the job sleeps in Redis).
     EXPORTER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
     // Port of /healthz, /readyz, /metrics and /board.
+    // Address of /healthz, /readyz, /metrics (and Bull Board): loopback unless set.
+    EXPORTER_HOST: z.string().min(1).default('127.0.0.1'),
     EXPORTER_PORT: z.coerce.number().int().min(0).max(65535).default(9102),
     // Bull Board (/board) is mounted only when set: send it as `Authorization: Bearer <token>` or as
     // the password of HTTP Basic. The board can retry and remove jobs, hence a long secret.

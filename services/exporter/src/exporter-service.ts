@@ -6,7 +6,7 @@ import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { exportSettings } from '@boarding/export/settings';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import type { Logger } from '@boarding/logger/logger';
-import { createOpsServer } from '@boarding/ops-http/ops-server';
+import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { mountBoard } from './board';
@@ -99,13 +99,15 @@ export function createExporterService(
   const ops = createOpsServer({
     registry: metrics.registry,
     ready: async () => {
-      const timedOut = () => new Error(`no answer within ${READY_TIMEOUT_MS} ms`);
+      const timedOut = () =>
+        Object.assign(new Error(`no answer within ${READY_TIMEOUT_MS} ms`), { code: 'TIMEOUT' });
       const [postgres, redisPing] = await Promise.allSettled([
         withTimeout(READY_TIMEOUT_MS, pool.query('select 1'), timedOut),
         withTimeout(READY_TIMEOUT_MS, redis.ping(), timedOut),
       ]);
+      // A code only, never the error's text (it can name hosts, users, connection strings).
       const state = (r: PromiseSettledResult<unknown>) =>
-        r.status === 'fulfilled' ? 'ok' : r.reason instanceof Error ? r.reason.message : String(r.reason);
+        r.status === 'fulfilled' ? 'ok' : errorCode(r.reason);
       return {
         ready: postgres.status === 'fulfilled' && redisPing.status === 'fulfilled',
         detail: { postgres: state(postgres), redis: state(redisPing) },
@@ -239,7 +241,7 @@ export function createExporterService(
     scheduleNightly,
 
     async start(options: StartOptions): Promise<void> {
-      if (options.http) await ops.listen({ host: '0.0.0.0', port: env.EXPORTER_PORT });
+      if (options.http) await ops.listen({ host: env.EXPORTER_HOST, port: env.EXPORTER_PORT });
       if (options.scheduler) await scheduleNightly();
       if (options.worker) {
         const w = new Worker<unknown, unknown, string>(env.EXPORT_QUEUE, processor, {
