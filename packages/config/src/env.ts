@@ -60,6 +60,11 @@ export const RedisEnv = z.object({
 });
 export type RedisEnv = z.infer<typeof RedisEnv>;
 
+/** A yes/no setting: `true`/`false`, `1`/`0`, `yes`/`no` (anything else is a clear error). */
+export const EnvFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
 export const KafkaEnv = z.object({
   // Comma-separated host:port list. Use 127.0.0.1, not localhost: kafkajs may try ::1 first.
   KAFKA_BROKERS: z

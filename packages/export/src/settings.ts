@@ -1,11 +1,7 @@
 import { join } from 'node:path';
-import { KafkaEnv } from '@boarding/config/env';
+import { EnvFlag, KafkaEnv } from '@boarding/config/env';
 import { localDir } from '@boarding/config/paths';
 import { z } from 'zod';
-
-const flag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /** How day files are named, written and delivered: shared by `boarding export` and the exporter. */
 export const ExportEnv = z.object({
@@ -15,7 +11,7 @@ export const ExportEnv = z.object({
     .regex(/^[A-Z0-9]+$/, 'must be upper-case letters and digits (it becomes part of a file name)')
     .default('ESHOT'),
   // Deliver BINIS_….csv.gz instead of .csv (the manifest's bytes/sha256 are then of the .gz).
-  EXPORT_GZIP: flag.default(false),
+  EXPORT_GZIP: EnvFlag.default(false),
   // Where day files and manifests are built and kept (they hold TC and HES in clear: the
   // directory is created 0700, files 0600). Default: .local/exports of the checkout.
   EXPORT_DIR: z.string().min(1).optional(),

@@ -12,11 +12,17 @@ export const BOARD_PATH = '/board';
  * token. Registered in a scope of its own, so the hook and bull-board's error handler never
  * reach /healthz, /readyz or /metrics.
  */
-export function mountBoard(ops: ReturnType<typeof createOpsServer>, queue: ExportQueue, token: string): void {
+export function mountBoard(
+  ops: ReturnType<typeof createOpsServer>,
+  queue: ExportQueue,
+  token: string,
+  options: { write: boolean },
+): void {
   const adapter = new FastifyAdapter();
   adapter.setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: [new BullMQAdapter(queue)],
+    // Read-only unless EXPORTER_BOARD_WRITE: bull-board then answers 405 to retry, promote, clean…
+    queues: [new BullMQAdapter(queue, { readOnlyMode: !options.write })],
     serverAdapter: adapter,
     options: { uiConfig: { boardTitle: 'boarding exporter' } },
   });

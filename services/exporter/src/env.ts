@@ -1,4 +1,4 @@
-import { DatabaseEnv, RedisEnv, SftpEnv } from '@boarding/config/env';
+import { DatabaseEnv, EnvFlag, RedisEnv, SftpEnv } from '@boarding/config/env';
 import { isTimeZone } from '@boarding/contracts/time';
 import { ExportEnv } from '@boarding/export/settings';
 import { z } from 'zod';
@@ -59,5 +59,8 @@ export const ExporterEnv = DatabaseEnv.extend(RedisEnv.shape)
     // Bull Board (/board) is mounted only when set: send it as `Authorization: Bearer <token>` or as
     // the password of HTTP Basic. The board can retry and remove jobs, hence a long secret.
     EXPORTER_BOARD_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+    // Bull Board can retry, promote and remove jobs: off unless an operator turns it on; read-only
+    // by default, so a leaked board token can look but not change what is delivered.
+    EXPORTER_BOARD_WRITE: EnvFlag.default(false),
   });
 export type ExporterEnv = z.infer<typeof ExporterEnv>;

@@ -55,6 +55,21 @@ describe('exporter: ops routes', () => {
       expect(api.statusCode).toBe(200);
       expect(api.json().queues.map((q: { name: string }) => q.name)).toEqual([rig.env.EXPORT_QUEUE]);
     });
+
+    it('is read-only unless EXPORTER_BOARD_WRITE: a retry of the failed jobs is refused (405), allowed when on', async () => {
+      const retry = `/board/api/queues/${rig.env.EXPORT_QUEUE}/retry/failed`;
+      const headers = { authorization: `Bearer ${TOKEN}` };
+      const readOnly = rig.createService({
+        deps: { transport: new InMemoryTransport() },
+        overrides: withBoard,
+      });
+      expect((await readOnly.ops.inject({ method: 'PUT', url: retry, headers })).statusCode).toBe(405);
+      const writable = rig.createService({
+        deps: { transport: new InMemoryTransport() },
+        overrides: { ...withBoard, EXPORTER_BOARD_WRITE: 'true' },
+      });
+      expect((await writable.ops.inject({ method: 'PUT', url: retry, headers })).statusCode).toBe(200);
+    });
   });
 
   describe('error', () => {

@@ -114,7 +114,9 @@ export function createExporterService(
       };
     },
   });
-  if (env.EXPORTER_BOARD_TOKEN !== undefined) mountBoard(ops, queue, env.EXPORTER_BOARD_TOKEN);
+  if (env.EXPORTER_BOARD_TOKEN !== undefined) {
+    mountBoard(ops, queue, env.EXPORTER_BOARD_TOKEN, { write: env.EXPORTER_BOARD_WRITE });
+  }
   shutdown.register('ops server', () => ops.close());
   shutdown.register('queue', async () => {
     // With Redis never reached there is nothing to flush, and BullMQ's close() would drop the
