@@ -202,16 +202,34 @@ describe('exporter: two exporters on one queue', () => {
   });
 
   it('runs one night on demand (serve exporter --night D): the job the 03:30 firing would enqueue, exact bytes', async () => {
-    const service = rig.createService();
-    await service.start({ http: false, scheduler: false, worker: true });
-    const day = '2020-11-12';
-    const expected = await seedCompleteDay(rig, day);
-    const outcome = await runNight(service, rig.env, day, { timeoutMs: 30000 });
-    expect(outcome).toMatchObject({
-      day,
-      state: 'completed',
-      result: { day, trigger: 'nightly', outcome: 'DELIVERED', version: 1, rows: 2, file: fileName(day, 1) },
-    });
-    expect(readFileSync(join(rig.sftp?.localDir ?? '', fileName(day, 1)), 'utf8')).toBe(expected);
+    // A rig of its own: no other test's worker shares this queue, so this service runs the job.
+    const own = await createExporterRig('night', { sftp: true });
+    try {
+      const service = own.createService();
+      await service.start({ http: false, scheduler: false, worker: true });
+      const day = '2020-11-12';
+      const expected = await seedCompleteDay(own, day);
+      const outcome = await runNight(service, own.env, day, { timeoutMs: 30000 });
+      expect(outcome).toMatchObject({
+        day,
+        state: 'completed',
+        result: {
+          day,
+          trigger: 'nightly',
+          outcome: 'DELIVERED',
+          version: 1,
+          rows: 2,
+          file: fileName(day, 1),
+        },
+      });
+      expect(readFileSync(join(own.sftp?.localDir ?? '', fileName(day, 1)), 'utf8')).toBe(expected);
+      // The alertable fact: the nightly export of this day ended well (00:00+03:00 of the day).
+      const metrics = await service.ops.inject({ url: '/metrics' });
+      expect(metrics.body).toContain(
+        `boarding_export_last_nightly_day_seconds ${Date.parse(`${day}T00:00:00+03:00`) / 1000}`,
+      );
+    } finally {
+      await own.teardown();
+    }
   });
 });

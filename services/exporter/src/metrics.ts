@@ -41,6 +41,13 @@ export function createExporterMetrics(options: { failingDays: () => Promise<numb
       help: 'when an export-day job last completed (any outcome but a failure), Unix time',
       registers: [registry],
     }),
+    // What an alert on "D−1 not delivered by 06:30" needs: moves only when the nightly export of
+    // D−1 ends well, never on a late-window re-check (those succeed even while D−1 fails).
+    nightlyLastDay: new Gauge({
+      name: 'boarding_export_last_nightly_day_seconds',
+      help: 'start (00:00 Europe/Istanbul, Unix time) of the latest service day whose nightly export ended delivered or unchanged',
+      registers: [registry],
+    }),
     rechecks: new Counter({
       name: 'boarding_export_completeness_rechecks_total',
       help: 'times a nightly export found its day incomplete before the deadline and slept',

@@ -1,3 +1,4 @@
+import { serviceDayStartMs } from '@boarding/contracts/time';
 import { type DayExportContext, deliverDayExport } from '@boarding/delivery/deliver-day-export';
 import type { DeliveryTransport } from '@boarding/delivery/transport';
 import { dayCompleteness } from '@boarding/export/completeness';
@@ -72,6 +73,12 @@ export async function handleExportDay(
   );
   ctx.metrics.days.inc({ outcome: result.outcome });
   ctx.metrics.lastSuccess.setToCurrentTime();
+  if (trigger === 'nightly') {
+    const dayStart = serviceDayStartMs(day) / 1000;
+    // Never backwards: a late nightly job of an older day (a caught-up missed night) does not hide a newer one.
+    const current = (await ctx.metrics.nightlyLastDay.get()).values[0]?.value ?? 0;
+    ctx.metrics.nightlyLastDay.set(Math.max(current, dayStart));
+  }
   ctx.logger.info(
     {
       day,
