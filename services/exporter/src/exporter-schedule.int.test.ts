@@ -181,9 +181,13 @@ describe('exporter: two exporters on one queue', () => {
       result: { outcome: 'DELIVERED', version: 1 },
     });
 
-    // The next night both re-check it: the finished job is replaced once, the content is unchanged.
+    // The next night both re-check it, the content unchanged. The enqueue lock makes the two take
+    // turns: the second finds the first's job still queued (already-queued) or, when a worker
+    // finished it in between (a re-check takes well under a second), finished again and replaces
+    // it: a second, harmless UNCHANGED re-check. Never two jobs of the day at once.
     const again = await Promise.all([a.enqueueDay(payload), b.enqueueDay(payload)]);
-    expect(again.filter((r) => r.status === 'replaced')).toHaveLength(1);
+    expect(again.filter((r) => r.status === 'replaced').length).toBeGreaterThanOrEqual(1);
+    expect(again.every((r) => r.status === 'replaced' || r.status === 'already-queued')).toBe(true);
     expect(await b.waitForDay(day, { timeoutMs: 30000 })).toMatchObject({
       state: 'completed',
       result: { outcome: 'UNCHANGED', version: 1 },
