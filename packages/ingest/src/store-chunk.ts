@@ -7,6 +7,7 @@ import {
   storeTapBatch,
 } from '@boarding/db/bulk/tap-store';
 import { classifyDatabaseError, describeDatabaseError } from '@boarding/db/errors';
+import { withTransaction } from '@boarding/db/transaction';
 import type { Logger } from '@boarding/logger/logger';
 import { backOff } from 'exponential-backoff';
 import type { Pool } from 'pg';
@@ -119,26 +120,13 @@ async function storeWithRetries(
 }
 
 async function storeOnce(ctx: ChunkStoreContext, classified: Classified): Promise<StoreResult> {
-  const client = await ctx.pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('begin');
-    const result = await storeTapBatch(client, { topic: ctx.topic, ...classified });
-    await client.query('commit');
-    // Only now do the partitions it created exist for everyone.
-    rememberPartitions(result.partitionsEnsured);
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch((rollbackError: unknown) => {
-      broken = rollbackError as Error;
-    });
-    // A client whose connection failed must not go back to the pool; one that only had its
-    // data refused (and rolled back cleanly) is fine.
-    if (classifyDatabaseError(err) !== 'rejected') broken ??= err as Error;
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  // The one transaction helper: a client whose connection failed is discarded, not pooled.
+  const result = await withTransaction(ctx.pool, (client) =>
+    storeTapBatch(client, { topic: ctx.topic, ...classified }),
+  );
+  // Only now, committed, do the partitions it created exist for everyone.
+  rememberPartitions(result.partitionsEnsured);
+  return result;
 }
 
 /**
