@@ -19,3 +19,7 @@ export function progressLine(server: string, message: string): void {
   const time = new Date().toISOString().slice(11, 19);
   process.stderr.write(`${time} ${server.padEnd(8)} ${message}\n`);
 }
+
+/** The total of counts by reason (dead letters). */
+export const total = (counts: Record<string, number>): number =>
+  Object.values(counts).reduce((a, b) => a + b, 0);

@@ -8,7 +8,7 @@ import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseDay } from '../arguments';
-import { emit, type GlobalOptions, table } from '../output';
+import { emit, type GlobalOptions, table, total } from '../output';
 import { serveService } from './serve';
 
 type CatchUpOptions = GlobalOptions & { untilCaughtUp?: boolean; timeout?: number };
@@ -116,12 +116,12 @@ function renderReconcile(r: ReconcileReport): string {
         p.messages,
         p.taps,
         p.duplicates,
-        sum(p.deadLettered),
+        total(p.deadLettered),
         p.heartbeats,
         p.unaccountedCount,
       ]),
     ),
-    `  ${t.taps} taps, ${t.duplicates} duplicates, ${sum(t.deadLettered)} dead letters${reasons(t.deadLettered)}, ${t.heartbeats} heartbeats`,
+    `  ${t.taps} taps, ${t.duplicates} duplicates, ${total(t.deadLettered)} dead letters${reasons(t.deadLettered)}, ${t.heartbeats} heartbeats`,
   ];
   if (r.uncommitted > 0) lines.push(`  ${r.uncommitted} offsets in scope are not committed yet (not judged)`);
   for (const p of r.partitions) {
@@ -199,14 +199,12 @@ function renderSummary(r: RunSummary & { seconds: number; newTaps: number }): st
   return [
     `caught up in ${r.seconds.toFixed(1)}s: ${r.messages} messages committed in this run (${r.newTaps} taps new to the store)`,
     `  ${r.taps} taps (${r.matched} matched, ${r.taps - r.matched} unmatched), ${r.duplicates} duplicates, ${r.heartbeats} heartbeats`,
-    `  dead-lettered: ${sum(r.deadLettered)}${reasons(r.deadLettered)}`,
+    `  dead-lettered: ${total(r.deadLettered)}${reasons(r.deadLettered)}`,
     r.unaccounted === 0 && r.doubled === 0
       ? '  every offset accounted for'
       : `  ${r.unaccounted} offsets with no record, ${r.doubled} with more than one: run boarding ingest reconcile`,
   ].join('\n');
 }
-
-const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
 function reasons(r: Record<string, number>): string {
   const entries = Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1));

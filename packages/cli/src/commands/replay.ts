@@ -9,7 +9,7 @@ import { createKafka } from '@boarding/kafka/client';
 import { createLogger } from '@boarding/logger/logger';
 import type { Command } from 'commander';
 import { parseDay } from '../arguments';
-import { emit, type GlobalOptions, table } from '../output';
+import { emit, type GlobalOptions, table, total } from '../output';
 import { createProgressBar } from '../progress';
 
 export function registerReplay(program: Command): void {
@@ -89,8 +89,6 @@ export function registerReplay(program: Command): void {
     });
 }
 
-const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
-
 export function describeReplay(r: ReplayReport): string {
   const p = r.replay;
   const e = r.export;
@@ -104,7 +102,7 @@ export function describeReplay(r: ReplayReport): string {
   const lines = [
     `replay of ${r.day} from ${p.topic}: ${p.messagesRead} messages read in ${p.seconds.toFixed(1)}s`,
     `  taps of ${r.day}: ${p.tapsOfDay} read, ${p.storedOfDay} of them were missing and are stored again`,
-    `  every day in the window: ${p.stored} newly stored (${p.matched} matched), ${p.alreadyStored} already stored, ${p.duplicates} duplicates, ${sum(p.deadLettered)} dead letters${letters.length > 0 ? ` (${letters.join(', ')})` : ''}`,
+    `  every day in the window: ${p.stored} newly stored (${p.matched} matched), ${p.alreadyStored} already stored, ${p.duplicates} duplicates, ${total(p.deadLettered)} dead letters${letters.length > 0 ? ` (${letters.join(', ')})` : ''}`,
     `file: ${head[e.outcome]}`,
     `  ${e.file}: ${e.rows} rows, ${e.bytes} bytes, sha256 ${e.sha256}`,
     `  local copy: ${e.filePath} (holds TC and HES in clear: keep it where only the export runs)`,
