@@ -2,6 +2,7 @@ import { KafkaEnv, loadEnv } from '@boarding/config/env';
 import { createDb } from '@boarding/db/client';
 import { listDeadLetters, SHOWN_BYTES, showDeadLetter } from '@boarding/ingest/dead-letters';
 import type { Command } from 'commander';
+import { wholeNumber } from '../arguments';
 import { emit, type GlobalOptions, table } from '../output';
 
 export function registerDeadletters(program: Command): void {
@@ -11,7 +12,7 @@ export function registerDeadletters(program: Command): void {
     .description('dead letters, newest first')
     .option('--day <YYYY-MM-DD>', 'only this service day')
     .option('--reason <CODE>', 'only this reason')
-    .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 50)
+    .option('--limit <n>', 'at most this many', wholeNumber(1), 50)
     .option('--json', 'print as JSON')
     .action(async (options: GlobalOptions & { day?: string; reason?: string; limit: number }) => {
       const { pool } = createDb();

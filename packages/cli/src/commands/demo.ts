@@ -1,16 +1,10 @@
 import { addDays, calendarDateIn, SERVICE_TIME_ZONE } from '@boarding/contracts/time';
 import { type DemoResult, type RunCommand, runDemo } from '@boarding/demo/run-demo';
-import { type Command, InvalidArgumentError } from 'commander';
-import { parseDay } from '../arguments';
+import type { Command } from 'commander';
+import { parseDay, wholeNumber } from '../arguments';
 import { emit, type GlobalOptions, progressLine, table } from '../output';
 
 type DemoOptions = GlobalOptions & { day?: string; taps: number; seed: number };
-
-const whole = (value: string): number => {
-  const n = Number(value.replaceAll('_', ''));
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
-  return n;
-};
 
 /** `boarding demo`: maps the flags, runs the demo's plan (`@boarding/demo`), prints what it delivered. */
 export function registerDemo(program: Command, run: RunCommand): void {
@@ -20,8 +14,13 @@ export function registerDemo(program: Command, run: RunCommand): void {
       'the whole pipeline on a simulated day: stack up, migrate, simulate a registry and a day, import, ingest, nightly export job (BullMQ), SFTP delivery',
     )
     .option('--day <YYYY-MM-DD>', 'the service day to simulate (default: yesterday in Europe/Istanbul)')
-    .option('--taps <n>', 'taps of the simulated day (about a minute of work at the default)', whole, 200000)
-    .option('--seed <n>', 'simulation seed: the same seed gives the same day', whole, 1)
+    .option(
+      '--taps <n>',
+      'taps of the simulated day (about a minute of work at the default)',
+      wholeNumber(1),
+      200000,
+    )
+    .option('--seed <n>', 'simulation seed: the same seed gives the same day', wholeNumber(1), 1)
     .option('--json', 'print the result as JSON')
     .action(async (options: DemoOptions) => {
       const day = parseDay(options.day ?? addDays(calendarDateIn(new Date(), SERVICE_TIME_ZONE), -1));

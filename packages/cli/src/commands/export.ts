@@ -7,7 +7,7 @@ import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { ExportEnv, exportSettings } from '@boarding/export/settings';
 import type { Command } from 'commander';
-import { parseDay } from '../arguments';
+import { parseDay, wholeNumber } from '../arguments';
 import { emit, type GlobalOptions, table } from '../output';
 import { createProgressBar } from '../progress';
 
@@ -68,7 +68,7 @@ export function registerExport(program: Command): void {
     .command('status')
     .description('the delivery ledger: every delivery attempt, newest first, and the versions delivered')
     .option('--day <YYYY-MM-DD>', 'one service day only')
-    .option('--limit <n>', 'at most this many attempts', (v) => Number.parseInt(v, 10), 50)
+    .option('--limit <n>', 'at most this many attempts', wholeNumber(1), 50)
     .option('--json', 'print { versions, attempts } as JSON')
     .action(async (options: StatusOptions) => {
       const day = options.day === undefined ? undefined : parseDay(options.day);

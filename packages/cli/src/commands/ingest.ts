@@ -6,8 +6,8 @@ import { IngestEnv } from '@boarding/ingest/settings';
 import { createKafka } from '@boarding/kafka/client';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
-import { type Command, InvalidArgumentError } from 'commander';
-import { parseDay } from '../arguments';
+import type { Command } from 'commander';
+import { parseDay, wholeNumber } from '../arguments';
 import { emit, type GlobalOptions, table, total } from '../output';
 import { serveService } from './serve';
 
@@ -23,7 +23,7 @@ export function registerIngest(program: Command): void {
     .option(
       '--timeout <seconds>',
       'with --until-caught-up: give up (exit 1, naming what is behind or stalled) after this long',
-      positiveInt,
+      wholeNumber(1),
     )
     .option('--json', 'print the final counts as JSON (with --until-caught-up)')
     .action(async (options: CatchUpOptions) => {
@@ -40,9 +40,9 @@ export function registerIngest(program: Command): void {
       'account for every committed offset of the taps topic: each must be a stored tap, a duplicate, a dead letter or a heartbeat; lists offsets with no record (exit 1 if any)',
     )
     .option('--day <YYYY-MM-DD>', "the offsets a replay of this service day reads (the day's window)")
-    .option('--partition <n>', 'one partition (with --from and --to)', nonNegativeInt)
-    .option('--from <offset>', 'first offset, inclusive', nonNegativeInt)
-    .option('--to <offset>', 'last offset, inclusive', nonNegativeInt)
+    .option('--partition <n>', 'one partition (with --from and --to)', wholeNumber(0))
+    .option('--from <offset>', 'first offset, inclusive', wholeNumber(0))
+    .option('--to <offset>', 'last offset, inclusive', wholeNumber(0))
     .option('--json', 'print the report as JSON')
     .action(async (_options: unknown, command: Command) => {
       // --json is also an option of `ingest` itself, which commander hands it: read both.
@@ -209,15 +209,4 @@ function renderSummary(r: RunSummary & { seconds: number; newTaps: number }): st
 function reasons(r: Record<string, number>): string {
   const entries = Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1));
   return entries.length ? ` (${entries.map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
-}
-
-function nonNegativeInt(value: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError('must be a whole number ≥ 0');
-  return Number(value);
-}
-
-function positiveInt(value: string): number {
-  const n = nonNegativeInt(value);
-  if (n < 1) throw new InvalidArgumentError('must be ≥ 1');
-  return n;
 }

@@ -1,7 +1,7 @@
 import { main as serveExporter } from '@boarding/exporter-service/main';
 import { main as serveIngest } from '@boarding/ingest-service/main';
 import type { Command } from 'commander';
-import { parseDay } from '../arguments';
+import { parseDay, wholeNumber } from '../arguments';
 
 type ServeOptions = { port?: number; night?: string };
 
@@ -26,7 +26,7 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run a service in the foreground until SIGTERM (/healthz, /readyz, /metrics on --port)')
     .argument('<service>', `one of: ${Object.keys(SERVICES).join(', ')}`)
-    .option('--port <port>', 'port of the ops endpoints', (v) => Number.parseInt(v, 10))
+    .option('--port <port>', 'port of the ops endpoints', wholeNumber(0, 65535))
     .option(
       '--night <YYYY-MM-DD>',
       'exporter: run the nightly export job of this day now on a worker, print its outcome as JSON, and exit',
