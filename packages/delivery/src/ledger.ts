@@ -26,7 +26,7 @@ export type VersionSummary = {
   bytes: number;
   sha256: string;
   supersedes: number | null;
-  deliveredAt: string;
+  deliveredAt: string | null;
 };
 
 export function summarizeVersion(v: DeliveredVersion): VersionSummary {
@@ -37,7 +37,7 @@ export function summarizeVersion(v: DeliveredVersion): VersionSummary {
     bytes: v.bytes,
     sha256: v.sha256,
     supersedes: v.supersedes,
-    deliveredAt: v.deliveredAt.toISOString(),
+    deliveredAt: v.deliveredAt?.toISOString() ?? null,
   };
 }
 
