@@ -27,7 +27,9 @@ export const exportVersions = pgTable(
     // re-delivery must send the very bytes the receiver had).
     manifestJson: text('manifest_json').notNull(),
     // IN_FLIGHT: reserved before its upload started; it may or may not have reached the receiver.
-    state: text('state', { enum: ['IN_FLIGHT', 'DELIVERED'] }).notNull().default('DELIVERED'),
+    state: text('state', { enum: ['IN_FLIGHT', 'DELIVERED'] })
+      .notNull()
+      .default('DELIVERED'),
     reservedAt: timestamp('reserved_at', { withTimezone: true }).notNull().default(sql`now()`),
     // Null while IN_FLIGHT.
     deliveredAt: timestamp('delivered_at', { withTimezone: true }).default(sql`now()`),
