@@ -4,6 +4,7 @@ import { DatabaseEnv, KafkaEnv, loadEnv } from '@boarding/config/env';
 import { localDir } from '@boarding/config/paths';
 import { recreateDatabase } from '@boarding/db/admin';
 import { createKafka } from '@boarding/kafka/client';
+import { assertDemoTargets, type DemoTarget } from './demo-targets';
 
 const DEMO_DATABASE = 'boarding_demo';
 const DEMO_TOPIC_PREFIX = 'demo.validator.taps.';
@@ -18,8 +19,15 @@ export type DemoSandbox = { env: Record<string, string>; envFile: string };
  * `boarding_demo` dropped and re-created, a new taps topic (earlier demo topics deleted), its
  * own consumer group, BullMQ prefix and export directory. Written to `.local/demo/demo.env`
  * so the user can look around afterwards with the same settings.
+ *
+ * Refuses (`DemoTargetError`, before any connection) unless the database, Redis, Kafka and SFTP
+ * server the steps would reach are the local stack's (`.local/stack.env`) or in `allowTargets`.
  */
-export async function createDemoSandbox(runId: string): Promise<DemoSandbox> {
+export async function createDemoSandbox(
+  runId: string,
+  allowTargets: readonly DemoTarget[] = [],
+): Promise<DemoSandbox> {
+  assertDemoTargets(allowTargets);
   const base = new URL(loadEnv(DatabaseEnv).DATABASE_URL);
   await recreateDatabase(base.toString(), DEMO_DATABASE);
   const url = new URL(base);

@@ -7,6 +7,7 @@ import type { Manifest } from '@boarding/export/manifest';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { createDemoSandbox } from './demo-sandbox';
+import { assertDemoTargets, type DemoTarget } from './demo-targets';
 
 /**
  * Runs one `boarding …` command as its own process (the demo is those commands, in order), with
@@ -18,7 +19,13 @@ export type RunCommand = (
   options: { env: Record<string, string>; stdoutToStderr?: boolean; capture?: boolean },
 ) => Promise<string>;
 
-export type DemoInput = { day: string; taps: number; seed: number };
+export type DemoInput = {
+  day: string;
+  taps: number;
+  seed: number;
+  /** Targets allowed to point at a test host instead of the local stack (`--allow-target`). */
+  allowTargets?: readonly DemoTarget[];
+};
 
 export type DemoHooks = {
   run: RunCommand;
@@ -67,6 +74,11 @@ const SAMPLE_ROWS = 5;
  */
 export async function runDemo(input: DemoInput, hooks: DemoHooks): Promise<DemoResult> {
   const { day } = input;
+  const allowTargets = input.allowTargets ?? [];
+  // Before anything, even `stack up`: a host with production settings in its environment must
+  // not get a database dropped or a synthetic file delivered to the Ministry. Checked again by
+  // the sandbox against the `stack.env` that step 1 writes.
+  assertDemoTargets(allowTargets);
   const started = Date.now();
   let env: Record<string, string> = {};
   const step = async (n: number, title: string, args: string[]) => {
@@ -74,7 +86,10 @@ export async function runDemo(input: DemoInput, hooks: DemoHooks): Promise<DemoR
     await hooks.run(args, { env, stdoutToStderr: hooks.quietSteps });
   };
   await step(1, 'the local stack', ['stack', 'up']);
-  const sandbox = await createDemoSandbox(new Date().toISOString().replace(/\D/g, '').slice(0, 14));
+  const sandbox = await createDemoSandbox(
+    new Date().toISOString().replace(/\D/g, '').slice(0, 14),
+    allowTargets,
+  );
   hooks.progress(
     `sandbox: database boarding_demo, topic ${sandbox.env.KAFKA_TAPS_TOPIC}, settings in ${sandbox.envFile}`,
   );
@@ -115,7 +130,8 @@ export async function runDemo(input: DemoInput, hooks: DemoHooks): Promise<DemoR
   const file = job.result.file ?? '';
   const manifestName = file.replace(/\.csv(\.gz)?$/, '.manifest.json');
   const manifest = JSON.parse(readFileSync(join(exportDir, manifestName), 'utf8')) as Manifest;
-  const receiverDir = environmentWith().SFTP_LOCAL_INCOMING;
+  // The local server's upload directory says nothing of where a file sent to a test host went.
+  const receiverDir = allowTargets.includes('SFTP_HOST') ? undefined : environmentWith().SFTP_LOCAL_INCOMING;
   return {
     day,
     outcome: job.result.outcome,

@@ -1,10 +1,17 @@
 import { addDays, calendarDateIn, SERVICE_TIME_ZONE } from '@boarding/contracts/time';
+import { DEMO_TARGETS, type DemoTarget, isDemoTarget } from '@boarding/demo/demo-targets';
 import { type DemoResult, type RunCommand, runDemo } from '@boarding/demo/run-demo';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { parseDay, wholeNumber } from '../arguments';
 import { emit, type GlobalOptions, progressLine, table } from '../output';
 
-type DemoOptions = GlobalOptions & { day?: string; taps: number; seed: number };
+type DemoOptions = GlobalOptions & { day?: string; taps: number; seed: number; allowTarget?: DemoTarget[] };
+
+/** `--allow-target VAR`, repeatable: each a name of `DEMO_TARGETS`, collected in order. */
+function collectTarget(value: string, previous: DemoTarget[] = []): DemoTarget[] {
+  if (!isDemoTarget(value)) throw new InvalidArgumentError(`must be one of ${DEMO_TARGETS.join(', ')}`);
+  return previous.includes(value) ? previous : [...previous, value];
+}
 
 /** `boarding demo`: maps the flags, runs the demo's plan (`@boarding/demo`), prints what it delivered. */
 export function registerDemo(program: Command, run: RunCommand): void {
@@ -21,11 +28,16 @@ export function registerDemo(program: Command, run: RunCommand): void {
       200000,
     )
     .option('--seed <n>', 'simulation seed: the same seed gives the same day', wholeNumber(1), 1)
+    .option(
+      '--allow-target <VAR>',
+      `let VAR point at a test host, not the local stack; repeat for each. VAR: ${DEMO_TARGETS.join(', ')} (SFTP_HOST covers SFTP_PORT). Without it the demo refuses to run, before any step, unless each is unset or the local stack's (.local/stack.env)`,
+      collectTarget,
+    )
     .option('--json', 'print the result as JSON')
     .action(async (options: DemoOptions) => {
       const day = parseDay(options.day ?? addDays(calendarDateIn(new Date(), SERVICE_TIME_ZONE), -1));
       const result = await runDemo(
-        { day, taps: options.taps, seed: options.seed },
+        { day, taps: options.taps, seed: options.seed, allowTargets: options.allowTarget ?? [] },
         { run, progress: (m) => progressLine('demo', m), quietSteps: options.json === true },
       );
       emit(options, result, renderDemo);
