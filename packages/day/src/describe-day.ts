@@ -39,7 +39,8 @@ export type DayReport = {
   versions: VersionSummary[];
   /** Newest first. */
   attempts: {
-    finishedAt: string;
+    /** Null while the try is IN_FLIGHT (or its end was never recorded). */
+    finishedAt: string | null;
     version: number;
     attempt: number;
     outcome: string;
@@ -91,7 +92,7 @@ export async function describeDay(pool: Pool, day: string): Promise<DayReport> {
     },
     versions: versions.map(summarizeVersion),
     attempts: attempts.map((a) => ({
-      finishedAt: a.finishedAt.toISOString(),
+      finishedAt: a.finishedAt?.toISOString() ?? null,
       version: a.version,
       attempt: a.attempt,
       outcome: a.outcome,

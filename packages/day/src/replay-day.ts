@@ -20,7 +20,14 @@ import type { Pool } from 'pg';
 /** Rows of each kind (added, removed, changed) shown from the difference. */
 export const SAMPLES = 10;
 
-export type VersionRef = { version: number; file: string; rows: number; sha256: string; deliveredAt: string };
+export type VersionRef = {
+  version: number;
+  file: string;
+  rows: number;
+  sha256: string;
+  /** Null: sent, never confirmed (IN_FLIGHT); the receiver may hold it all the same. */
+  deliveredAt: string | null;
+};
 
 /** How the rebuilt file compares with the last version the Ministry received. */
 export type Comparison =
@@ -162,7 +169,7 @@ async function compareWithDelivered(
     file: delivered.fileName,
     rows: delivered.rows,
     sha256: delivered.sha256,
-    deliveredAt: delivered.deliveredAt.toISOString(),
+    deliveredAt: delivered.deliveredAt?.toISOString() ?? null,
   };
   if (built.outcome === 'UNCHANGED' || built.outcome === 'REDELIVERED') return { kind: 'UNCHANGED', against };
   const copy = join(settings.outDir, delivered.fileName);

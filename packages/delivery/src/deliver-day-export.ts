@@ -16,11 +16,14 @@ import type { Logger } from '@boarding/logger/logger';
 import type { Pool } from 'pg';
 import {
   type DeliveredVersion,
-  lastDeliveredVersion,
+  finishAttempt,
+  lastUsedVersion,
   type NewAttempt,
   type NewDeliveredVersion,
   recordAttempt,
-  recordDelivered,
+  releaseReservation,
+  reserveVersion,
+  startAttempt,
 } from './ledger';
 import { type AttemptReport, deliverWithRetry } from './retry';
 import type { DeliveryTransport } from './transport';
@@ -98,7 +101,8 @@ export async function deliverDayExport(
       input.day,
     );
     try {
-      const last = await lastDeliveredVersion(ctx.pool, input.day);
+      // What the receiver may hold: the newest version ever sent, delivered or in flight.
+      const last = await lastUsedVersion(ctx.pool, input.day);
       // Same CSV and same delivered form (a change of EXPORT_GZIP makes a new version).
       if (last && last.contentSha256 === built.contentSha256 && last.sha256 === built.sha256) {
         return await sameContent(ctx, input, last, built);
@@ -155,7 +159,11 @@ function resultOf(
   };
 }
 
-/** The rebuild equals the last delivered version: nothing to send, unless forced. */
+/**
+ * The rebuild equals the newest version sent. DELIVERED: nothing to send, unless forced.
+ * IN_FLIGHT (its upload's end was never recorded): the same bytes and the very same manifest are
+ * sent again under its number, which then becomes DELIVERED: a number never names other bytes.
+ */
 async function sameContent(
   ctx: DayExportContext,
   input: DayExportInput,
@@ -165,6 +173,14 @@ async function sameContent(
   const placed = await placeAsDeliveredCopy(ctx.settings, built, last);
   const result = resultOf('UNCHANGED', input.day, placed, ctx.transport?.target ?? null);
   if (!input.deliver) return result;
+  if (last.state === 'IN_FLIGHT') {
+    const attempts = await deliverAndRecord(ctx, input, placed, null);
+    ctx.logger?.info(
+      { day: input.day, version: last.version, attempts },
+      'day file delivered: a version whose earlier upload was never confirmed, sent again with the same bytes',
+    );
+    return { ...result, outcome: 'DELIVERED', attempts };
+  }
   if (!input.force) {
     await recordAttempt(ctx.pool, {
       ...attemptBase(ctx, input, last),
@@ -197,45 +213,80 @@ function attemptBase(
   };
 }
 
+/**
+ * Errors that mean no byte left for the receiver: the connection was refused or the server was
+ * rejected before any file was opened. A reservation whose every try ended so is given back.
+ */
+const NOTHING_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'SFTP_HOST_KEY_MISMATCH',
+  'SFTP_AUTH_REFUSED',
+]);
+
+/**
+ * Upload a placed file and its manifest with retries, every try in the ledger before its upload
+ * starts (IN_FLIGHT) and updated when it ends. `reserve`: a new version, reserved (IN_FLIGHT)
+ * before the first try; null: the version is already reserved or delivered (an unconfirmed
+ * upload sent again, a --force re-delivery).
+ */
 async function deliverAndRecord(
   ctx: DayExportContext,
   input: DayExportInput,
   placed: PlacedDayExport,
-  newVersion: NewDeliveredVersion | null,
+  reserve: NewDeliveredVersion | null,
 ): Promise<number> {
   const transport = ctx.transport;
   if (!transport) throw new ExportInputError('delivery asked without a transport');
   const m = placed.manifest;
   const base = attemptBase(ctx, input, { version: m.version, fileName: m.file, sha256: m.sha256 });
-  ctx.onProgress?.({ phase: 'deliver', attempt: 1 });
+  const key = { serviceDay: input.day, version: m.version };
+  if (reserve) await reserveVersion(ctx.pool, reserve);
+  let current: number | undefined;
+  let sentSomething = false;
+  const beforeAttempt = async (attempt: number) => {
+    ctx.onProgress?.({ phase: 'deliver', attempt });
+    current = await startAttempt(ctx.pool, { ...base, attempt, startedAt: new Date() });
+  };
   const onAttempt = async (report: AttemptReport) => {
-    const row: NewAttempt = {
-      ...base,
-      attempt: report.attempt,
-      outcome: report.error ? 'FAILED' : 'DELIVERED',
-      errorCode: report.error?.code ?? null,
-      error: report.error?.message ?? null,
-      startedAt: report.startedAt,
-    };
+    const id = current;
+    current = undefined;
+    if (id === undefined) throw new Error('a delivery try ended that was never recorded as started');
     if (report.error) {
+      if (!NOTHING_SENT.has(report.error.code)) sentSomething = true;
       ctx.logger?.warn(
         { day: input.day, version: m.version, attempt: report.attempt, code: report.error.code },
         `delivery attempt failed: ${report.error.message}`,
       );
-      await recordAttempt(ctx.pool, row);
-      ctx.onProgress?.({ phase: 'deliver', attempt: report.attempt + 1 });
+      await finishAttempt(
+        ctx.pool,
+        id,
+        { outcome: 'FAILED', errorCode: report.error.code, error: report.error.message },
+        key,
+      );
     } else {
-      await recordDelivered(ctx.pool, row, newVersion);
+      sentSomething = true;
+      await finishAttempt(ctx.pool, id, { outcome: 'DELIVERED', errorCode: null, error: null }, key);
     }
   };
-  const { attempts } = await deliverWithRetry(
-    transport,
-    [
-      { localPath: placed.filePath, name: m.file },
-      // Last: its arrival tells the receiver the file beside it is complete.
-      { localPath: placed.manifestPath, name: manifestFileName(m.file) },
-    ],
-    { policy: ctx.settings.retry, onAttempt },
-  );
-  return attempts;
+  try {
+    const { attempts } = await deliverWithRetry(
+      transport,
+      [
+        { localPath: placed.filePath, name: m.file },
+        // Last: its arrival tells the receiver the file beside it is complete.
+        { localPath: placed.manifestPath, name: manifestFileName(m.file) },
+      ],
+      { policy: ctx.settings.retry, beforeAttempt, onAttempt },
+    );
+    return attempts;
+  } catch (err) {
+    // Only this run's own reservation, and only when no try can have reached the server.
+    if (reserve && !sentSomething && current === undefined) {
+      await releaseReservation(ctx.pool, input.day, m.version).catch(() => undefined);
+    }
+    throw err;
+  }
 }

@@ -57,7 +57,15 @@ export class DeliveryFailedError extends Error {
 export async function deliverWithRetry(
   transport: DeliveryTransport,
   files: DeliveryFile[],
-  options: { policy?: RetryPolicy; onAttempt: (report: AttemptReport) => Promise<void> },
+  options: {
+    policy?: RetryPolicy;
+    /**
+     * Before each try's upload: the caller writes the try to the ledger (IN_FLIGHT). If it
+     * throws, nothing is sent on that try (the ledger must know before a byte leaves).
+     */
+    beforeAttempt?: (attempt: number) => Promise<void>;
+    onAttempt: (report: AttemptReport) => Promise<void>;
+  },
 ): Promise<{ attempts: number }> {
   const policy = options.policy ?? DEFAULT_RETRY;
   let attempt = 0;
@@ -67,6 +75,12 @@ export async function deliverWithRetry(
       async () => {
         attempt++;
         const startedAt = new Date();
+        try {
+          await options.beforeAttempt?.(attempt);
+        } catch (err) {
+          last = describeDeliveryError(err);
+          throw err;
+        }
         try {
           await transport.deliver(files);
         } catch (err) {

@@ -1,5 +1,5 @@
 import type { DayReport } from '@boarding/day/describe-day';
-import { recordAttempt, recordDelivered } from '@boarding/delivery/ledger';
+import { finishAttempt, recordAttempt, reserveVersion, startAttempt } from '@boarding/delivery/ledger';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { registerDay } from './day';
 import { runCommand } from './run-command.test-helpers';
@@ -100,26 +100,21 @@ describe('boarding day show', () => {
       errorCode: 'SFTP_UNREACHABLE',
       error: 'connect ECONNREFUSED 127.0.0.1:2222',
     });
-    await recordDelivered(
-      db.pool,
-      { ...attempt, version: 1, attempt: 2, outcome: 'DELIVERED', errorCode: null, error: null },
-      version(1, 3, 'a'.repeat(64)),
-    );
-    await recordDelivered(
-      db.pool,
-      {
-        ...attempt,
-        fileName: 'BINIS_ESHOT_20201120_v2.csv',
-        sha256: 'b'.repeat(64),
-        trigger: 'late-window',
-        version: 2,
-        attempt: 1,
-        outcome: 'DELIVERED',
-        errorCode: null,
-        error: null,
-      },
-      version(2, 4, 'b'.repeat(64)),
-    );
+    // As delivery records them: the version reserved, the try IN_FLIGHT, then DELIVERED.
+    const delivered = async (v: ReturnType<typeof version>, a: Parameters<typeof startAttempt>[1]) => {
+      await reserveVersion(db.pool, v);
+      const id = await startAttempt(db.pool, a);
+      await finishAttempt(db.pool, id, { outcome: 'DELIVERED', errorCode: null, error: null }, v);
+    };
+    await delivered(version(1, 3, 'a'.repeat(64)), { ...attempt, version: 1, attempt: 2 });
+    await delivered(version(2, 4, 'b'.repeat(64)), {
+      ...attempt,
+      fileName: 'BINIS_ESHOT_20201120_v2.csv',
+      sha256: 'b'.repeat(64),
+      trigger: 'late-window',
+      version: 2,
+      attempt: 1,
+    });
   });
 
   afterAll(async () => {
@@ -157,6 +152,7 @@ describe('boarding day show', () => {
         bytes: 1003,
         sha256: 'a'.repeat(64),
         supersedes: null,
+        state: 'DELIVERED',
         deliveredAt: iso,
       },
       {
@@ -166,6 +162,7 @@ describe('boarding day show', () => {
         bytes: 1004,
         sha256: 'b'.repeat(64),
         supersedes: 1,
+        state: 'DELIVERED',
         deliveredAt: iso,
       },
     ]);

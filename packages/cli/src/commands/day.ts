@@ -42,7 +42,8 @@ export function renderDayReport(r: DayReport): string {
             v.rows,
             v.sha256.slice(0, 16),
             v.supersedes === null ? null : `v${v.supersedes}`,
-            v.deliveredAt,
+            // Sent, never confirmed: its number is used all the same (SPEC §5).
+            v.deliveredAt ?? 'IN_FLIGHT (unconfirmed)',
           ]),
         )}`,
   );
@@ -52,7 +53,7 @@ export function renderDayReport(r: DayReport): string {
       : `last delivery attempts (newest first)\n${table(
           ['finished', 'version', 'try', 'outcome', 'trigger', 'error'],
           r.attempts.map((a) => [
-            a.finishedAt.replace(/\.\d+Z$/, 'Z'),
+            a.finishedAt === null ? 'IN_FLIGHT' : a.finishedAt.replace(/\.\d+Z$/, 'Z'),
             `v${a.version}`,
             a.attempt,
             a.outcome,

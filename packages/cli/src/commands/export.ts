@@ -89,10 +89,11 @@ export function registerExport(program: Command): void {
             parts.push(
               s.versions.length === 0
                 ? `day ${s.day}: no version delivered yet`
-                : `day ${s.day}: versions delivered\n${table(
-                    ['version', 'file', 'rows', 'bytes', 'sha256', 'supersedes', 'delivered at'],
+                : `day ${s.day}: versions (IN_FLIGHT: sent, never confirmed; its number is used)\n${table(
+                    ['version', 'state', 'file', 'rows', 'bytes', 'sha256', 'supersedes', 'delivered at'],
                     s.versions.map((v) => [
                       `v${v.version}`,
+                      v.state,
                       v.file,
                       v.rows,
                       v.bytes,
@@ -120,7 +121,10 @@ function ledgerTable(rows: LedgerEntry[]): string {
   return table(
     ['finished', 'day', 'version', 'try', 'outcome', 'trigger', 'sha256', 'error'],
     rows.map((r) => [
-      r.finishedAt.toISOString().replace(/\.\d+Z$/, 'Z'),
+      // An IN_FLIGHT try has no end yet: it shows when it started.
+      r.finishedAt === null
+        ? `(started ${r.startedAt.toISOString().replace(/\.\d+Z$/, 'Z')})`
+        : r.finishedAt.toISOString().replace(/\.\d+Z$/, 'Z'),
       r.serviceDay,
       `v${r.version}`,
       r.attempt,

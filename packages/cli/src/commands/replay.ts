@@ -117,7 +117,7 @@ function describeComparison(c: Comparison, e: ReplayReport['export']): string[] 
       return ['no version of this day was ever delivered: nothing to compare with'];
     case 'UNCHANGED':
       return [
-        `same content as v${c.against.version} (${c.against.file}, delivered ${c.against.deliveredAt})`,
+        `same content as v${c.against.version} (${c.against.file}, ${c.against.deliveredAt === null ? 'sent, never confirmed' : `delivered ${c.against.deliveredAt}`})`,
       ];
     case 'NO_LOCAL_COPY':
       return [
@@ -131,7 +131,7 @@ function describeComparison(c: Comparison, e: ReplayReport['export']): string[] 
     case 'DIFF': {
       const d = c.diff;
       const lines = [
-        `difference from v${c.against.version} (${c.against.file}, delivered ${c.against.deliveredAt}) to ${e.file}: ${d.added} added, ${d.removed} removed, ${d.changed} changed, ${d.unchanged} unchanged`,
+        `difference from v${c.against.version} (${c.against.file}, ${c.against.deliveredAt === null ? 'sent, never confirmed' : `delivered ${c.against.deliveredAt}`}) to ${e.file}: ${d.added} added, ${d.removed} removed, ${d.changed} changed, ${d.unchanged} unchanged`,
       ];
       const rows = [
         ...d.samples.added.map((s) => ['added', s.dogrulayici_no, s.islem_no, s.binis_zamani, s.kart_no, '']),
