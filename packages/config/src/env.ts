@@ -76,6 +76,12 @@ export const KafkaEnv = z.object({
 });
 export type KafkaEnv = z.infer<typeof KafkaEnv>;
 
+/** The ingest's consumer group: the ingest reads with it, the exporter reads its lag (SPEC §5 gate). */
+export const IngestGroupEnv = z.object({
+  // Consumer group: every ingest process of one deployment shares it and splits the partitions.
+  INGEST_GROUP_ID: z.string().min(1).default('boarding-ingest'),
+});
+
 export const SftpEnv = z.object({
   SFTP_HOST: z.string().min(1),
   SFTP_PORT: z.coerce.number().int().min(1).max(65535).default(22),

@@ -10,7 +10,7 @@ import {
   placeDayExport,
 } from '@boarding/export/build-day-export';
 import { manifestFileName } from '@boarding/export/day-file-format';
-import type { Manifest } from '@boarding/export/manifest';
+import type { IngestBehind, Manifest } from '@boarding/export/manifest';
 import type { ExportSettings } from '@boarding/export/settings';
 import type { Logger } from '@boarding/logger/logger';
 import type { Pool } from 'pg';
@@ -38,6 +38,11 @@ export type DayExportContext = {
   transport?: DeliveryTransport;
   logger?: Logger;
   now?: () => Date;
+  /**
+   * The ingest group's lag on D's messages (SPEC §5), read once under the day lock before the
+   * build and stated in the manifest's stats.ingestBehind. Absent, or unreadable: null there.
+   */
+  ingestBehind?: (day: string) => Promise<IngestBehind>;
   /** Long work shows it is alive: rows written while building, each delivery try. */
   onProgress?: (event: { phase: 'build'; rows: number } | { phase: 'deliver'; attempt: number }) => void;
 };
@@ -91,11 +96,21 @@ export async function deliverDayExport(
   const lock = await ctx.pool.connect();
   try {
     await lock.query('select pg_advisory_lock(hashtextextended($1, 0))', [`boarding-export:${input.day}`]);
+    const ingestBehind = ctx.ingestBehind
+      ? await ctx.ingestBehind(input.day).catch((err: unknown) => {
+          ctx.logger?.warn(
+            { day: input.day, err: (err as Error).message },
+            'ingest lag unreadable: the manifest says ingestBehind null',
+          );
+          return null;
+        })
+      : null;
     const built = await buildDayExport(
       {
         pool: ctx.pool,
         keyring: ctx.keyring,
         settings: ctx.settings,
+        ingestBehind,
         onRows: (rows) => ctx.onProgress?.({ phase: 'build', rows }),
       },
       input.day,

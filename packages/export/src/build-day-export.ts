@@ -7,7 +7,7 @@ import type { Keyring } from '@boarding/encryption/keyring';
 import type { Pool } from 'pg';
 import { buildDayFile } from './build-day-file';
 import { dayFileName, manifestFileName } from './day-file-format';
-import { type DayStats, dayStats, type Manifest } from './manifest';
+import { type DayStats, dayStats, type IngestBehind, type Manifest } from './manifest';
 import type { ExportSettings } from './settings';
 
 export type BuildContext = {
@@ -16,6 +16,8 @@ export type BuildContext = {
   settings: ExportSettings;
   /** Long work shows it is alive: rows written so far. */
   onRows?: (rows: number) => void;
+  /** The ingest's lag on D when the build started (stats.ingestBehind); null: not checked. */
+  ingestBehind?: IngestBehind | null;
 };
 
 /** Day D's file, built under a temporary name in the export directory, not yet versioned. */
@@ -73,7 +75,7 @@ export async function buildDayExport(ctx: BuildContext, day: string): Promise<Bu
       day,
       path: tempPath,
       gzip: settings.gzip,
-      inSnapshot: (client, rows) => dayStats(client, day, rows, settings.tapsTopic),
+      inSnapshot: (client, rows) => dayStats(client, day, rows, settings.tapsTopic, ctx.ingestBehind ?? null),
       onRows: ctx.onRows,
     });
     return {

@@ -66,6 +66,10 @@ describe('day stats and completeness (SPEC §4 manifest, §5)', () => {
         ],
         validatorsAwaitingUpload: ['C'],
         offsetsUnaccounted: 99,
+        // Not checked here (no Kafka reading given); no validator seen in the week before.
+        ingestBehind: null,
+        validatorsExpected: 0,
+        validatorsSilent: [],
       });
     } finally {
       client.release();

@@ -1,6 +1,14 @@
 import { accountOffsets, dayOffsetRanges } from '@boarding/db/bulk/offset-records';
 import type { PoolClient } from 'pg';
 import { type Completeness, dayCompleteness } from './completeness';
+import { type SilentValidators, silentValidators } from './silent-validators';
+
+/**
+ * SPEC §5: what the ingest group had not read, when the file was built, of the messages stamped
+ * before the end of D plus the 10-minute drift allowance. `messages` > 0: D may lack taps the
+ * ingest has not stored yet. The whole field is null when it was not checked (no Kafka given).
+ */
+export type IngestBehind = { messages: number; oldestUnreadAt: string | null };
 
 export type DayStats = {
   tapsStored: number;
@@ -16,7 +24,8 @@ export type DayStats = {
      * no record of any kind (SPEC §2 accounting): 0 unless a message was lost on the way.
      */
     offsetsUnaccounted: number;
-  };
+    ingestBehind: IngestBehind | null;
+  } & SilentValidators;
 
 /** SPEC §4 manifest, uploaded beside the file (and last). */
 export type Manifest = {
@@ -84,6 +93,7 @@ export async function dayStats(
   day: string,
   matched: number,
   topic: string,
+  ingestBehind: IngestBehind | null = null,
 ): Promise<DayStats> {
   const counts = await dayCounts(client, day);
   const ranges = await dayOffsetRanges(client, topic, day);
@@ -98,5 +108,7 @@ export async function dayStats(
     deadLettered: Object.values(counts.deadLetteredByReason).reduce((a, n) => a + n, 0),
     ...(await dayCompleteness(client, day)),
     offsetsUnaccounted: accounts.reduce((n, a) => n + a.unaccountedCount, 0),
+    ingestBehind,
+    ...(await silentValidators(client, day)),
   };
 }

@@ -12,6 +12,66 @@ describe('ops server', () => {
     expect(metrics.body).toContain('things_total 3');
   });
 
+  describe('extra metrics', () => {
+    const ready = async () => ({ ready: true });
+    const queueText = [
+      '# HELP bullmq_job_count Number of jobs in the queue by state',
+      '# TYPE bullmq_job_count gauge',
+      'bullmq_job_count{queue="q", state="waiting"} 2',
+    ].join('\n');
+
+    it('appends the extra text after the registry, on a line of its own', async () => {
+      const app = createOpsServer({ registry, ready, extraMetrics: async () => queueText });
+      const res = await app.inject({ url: '/metrics' });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe(registry.contentType);
+      expect(res.body).toBe(`${await registry.metrics()}${queueText}\n`);
+    });
+
+    it('serves the registry without it, and says why, when the extra text fails', async () => {
+      const app = createOpsServer({
+        registry,
+        ready,
+        extraMetrics: async () =>
+          Promise.reject(Object.assign(new Error('redis://:pw@host'), { code: 'ECONNREFUSED' })),
+      });
+      const res = await app.inject({ url: '/metrics' });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toBe(`${await registry.metrics()}# extra metrics skipped: ECONNREFUSED\n`);
+      expect(res.body).not.toContain('pw@host');
+    });
+
+    it('does not wait for extra text that never comes (a dependency away): skipped after the timeout', async () => {
+      const app = createOpsServer({
+        registry,
+        ready,
+        extraMetrics: () => new Promise<string>(() => undefined),
+        extraMetricsTimeoutMs: 50,
+      });
+      const started = Date.now();
+      const res = await app.inject({ url: '/metrics' });
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('things_total 3');
+      expect(res.body).toContain('# extra metrics skipped: TIMEOUT');
+      expect(res.body).not.toContain('bullmq_job_count');
+    });
+
+    it('treats a synchronous throw like a failure, not a 500', async () => {
+      const app = createOpsServer({
+        registry,
+        ready,
+        extraMetrics: () => {
+          throw new Error('not connected');
+        },
+      });
+      const res = await app.inject({ url: '/metrics' });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('things_total 3');
+      expect(res.body).toContain('# extra metrics skipped: CHECK_FAILED');
+    });
+  });
+
   it('is not ready (503) while a dependency is down, and says which', async () => {
     const app = createOpsServer({
       registry,

@@ -1,14 +1,24 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 
+/** How long /metrics waits for `extraMetrics` before serving the registry without it. */
+export const EXTRA_METRICS_TIMEOUT_MS = 2000;
+
 /**
  * The operations endpoints every service has: /healthz (the process is alive), /readyz (its
  * dependencies answer: 503 otherwise) and /metrics (Prometheus). Created apart from listen()
  * so tests can inject requests without a port.
+ *
+ * `extraMetrics`: Prometheus text from outside the registry (BullMQ's own queue counts),
+ * appended to /metrics. It is bounded by `extraMetricsTimeoutMs` and skipped when it fails or
+ * is late: the registry's metrics (and the alerts built on them) must not go dark because the
+ * dependency the extra text comes from is away.
  */
 export function createOpsServer(options: {
   registry: Registry;
   ready: () => Promise<{ ready: boolean; detail?: Record<string, unknown> }>;
+  extraMetrics?: () => Promise<string>;
+  extraMetricsTimeoutMs?: number;
 }): FastifyInstance {
   const app = Fastify({ logger: false });
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -23,10 +33,40 @@ export function createOpsServer(options: {
       .code(state.ready ? 200 : 503)
       .send({ status: state.ready ? 'ready' : 'not ready', ...state.detail });
   });
-  app.get('/metrics', async (_req, reply) =>
-    reply.header('content-type', options.registry.contentType).send(await options.registry.metrics()),
-  );
+  app.get('/metrics', async (_req, reply) => {
+    const { extraMetrics } = options;
+    const [own, extra] = await Promise.all([
+      options.registry.metrics(),
+      extraMetrics === undefined
+        ? undefined
+        : readExtra(extraMetrics, options.extraMetricsTimeoutMs ?? EXTRA_METRICS_TIMEOUT_MS),
+    ]);
+    const separator = extra && own !== '' && !own.endsWith('\n') ? '\n' : '';
+    return reply
+      .header('content-type', options.registry.contentType)
+      .send(`${own}${separator}${extra ?? ''}`);
+  });
   return app;
+}
+
+/**
+ * The extra text, newline-terminated, or a comment line naming why it is missing (Prometheus
+ * ignores comments; a human reading /metrics sees why the queue counts are not there).
+ */
+async function readExtra(extraMetrics: () => Promise<string>, timeoutMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error('late'), { code: 'TIMEOUT' })), timeoutMs);
+  });
+  try {
+    // Promise.resolve().then: a synchronous throw of extraMetrics is a skip too, not a 500.
+    const text = await Promise.race([Promise.resolve().then(extraMetrics), late]);
+    return text === '' || text.endsWith('\n') ? text : `${text}\n`;
+  } catch (err) {
+    return `# extra metrics skipped: ${errorCode(err)}\n`;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A short, safe name for why a check failed: the error's code if it has a plain one. */

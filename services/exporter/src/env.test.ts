@@ -8,6 +8,7 @@ const required = {
   SFTP_USER: 'ministry',
   SFTP_PRIVATE_KEY_PATH: '/keys/id_ed25519',
   SFTP_HOST_KEY_SHA256: `SHA256:${'A'.repeat(43)}`,
+  KAFKA_BROKERS: '127.0.0.1:9092',
 };
 
 describe('ExporterEnv', () => {

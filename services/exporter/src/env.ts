@@ -1,4 +1,4 @@
-import { DatabaseEnv, EnvFlag, RedisEnv, SftpEnv } from '@boarding/config/env';
+import { DatabaseEnv, EnvFlag, IngestGroupEnv, KafkaEnv, RedisEnv, SftpEnv } from '@boarding/config/env';
 import { isTimeZone } from '@boarding/contracts/time';
 import { ExportEnv } from '@boarding/export/settings';
 import { z } from 'zod';
@@ -10,8 +10,13 @@ const redisKeyPart = z
 
 export const ExporterEnv = DatabaseEnv.extend(RedisEnv.shape)
   .extend(SftpEnv.shape)
+  .extend(KafkaEnv.shape)
+  .extend(IngestGroupEnv.shape)
   .extend(ExportEnv.shape)
   .extend({
+    // SPEC §5: more than this share of the expected fleet (validators with taps in the 7 days
+    // before D) silent on D raises an alert; silent validators never hold the export back.
+    EXPORT_SILENT_ALERT_RATIO: z.coerce.number().min(0).max(1).default(0.2),
     // When the nightly export of D−1 fires (SPEC §5), read in EXPORT_TZ.
     EXPORT_CRON: z
       .string()
@@ -36,6 +41,9 @@ export const ExporterEnv = DatabaseEnv.extend(RedisEnv.shape)
     // Days before D re-exported every night (late taps, registry corrections): a new version only
     // if the content changed (SPEC §5).
     LATE_WINDOW_DAYS: z.coerce.number().int().min(0).max(60).default(7),
+    // How often a scheduling process checks that the nightly job scheduler is still in Redis (a
+    // Redis that lost its data has none), re-creating it and catching up the nights it missed.
+    EXPORT_SCHEDULER_CHECK_SECONDS: z.coerce.number().positive().max(86400).default(300),
     // Queue shared by every exporter process of one deployment (scheduler, producers, workers).
     EXPORT_QUEUE: redisKeyPart.default('boarding-export'),
     // Redis key prefix of the queue: tests give each run its own, so runs never see each other's jobs.

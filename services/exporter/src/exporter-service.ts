@@ -1,14 +1,20 @@
+import { serviceDayStartMs } from '@boarding/contracts/time';
 import { createDb } from '@boarding/db/client';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import type { DeliveryTransport } from '@boarding/delivery/transport';
 import type { Keyring } from '@boarding/encryption/keyring';
 import { loadKeyring } from '@boarding/encryption/load-keyring';
+import type { IngestBehind } from '@boarding/export/manifest';
 import { exportSettings } from '@boarding/export/settings';
+import { ingestBehindProbe } from '@boarding/ingest/lag-before';
+import { createKafka } from '@boarding/kafka/client';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { Admin } from 'kafkajs';
+import type { Pool } from 'pg';
 import { mountBoard } from './board';
 import type { ExporterEnv } from './env';
 import { createJobCatalog, jobOptions, parseJobPayload } from './jobs/catalog';
@@ -19,7 +25,9 @@ import {
   type ExportDayPayload,
   exportDayJobId,
 } from './jobs/export-day';
-import { NIGHTLY_JOB, NIGHTLY_SCHEDULER_ID } from './jobs/nightly';
+import { missedNights } from './jobs/missed-nights';
+import { catchUpJobId, NIGHTLY_JOB, NIGHTLY_SCHEDULER_ID } from './jobs/nightly';
+import { lastNightlyRun } from './jobs/nightly-runs';
 import { createProcessor } from './jobs/processor';
 import { createExporterMetrics } from './metrics';
 import { withTimeout } from './with-timeout';
@@ -32,6 +40,11 @@ export type ExporterDeps = {
   keyring?: Keyring;
   /** The business clock (deadlines, manifest generatedAt). BullMQ's delays stay in real time. */
   now?: () => Date;
+  /**
+   * Default: the lag of INGEST_GROUP_ID on KAFKA_TAPS_TOPIC of the messages stamped before the end
+   * of D plus 10 minutes, read with a Kafka admin client (SPEC §5's ingest gate).
+   */
+  ingestBehind?: (day: string) => Promise<IngestBehind>;
 };
 
 export type StartOptions = {
@@ -95,9 +108,18 @@ export function createExporterService(
   const metrics = createExporterMetrics({
     failingDays: () =>
       withTimeout(READY_TIMEOUT_MS, countFailingDays(queue), () => new Error('redis did not answer')),
+    lastNightlyDay: () =>
+      withTimeout(READY_TIMEOUT_MS, lastNightlyDayStart(pool), () => new Error('postgres did not answer')),
   });
   const ops = createOpsServer({
     registry: metrics.registry,
+    // BullMQ's own queue counts (bullmq_job_count{queue,state}) beside ours. Not asked while Redis
+    // is away: ioredis would queue the commands until it is back, one more set per scrape.
+    extraMetrics: () =>
+      redis.status === 'ready'
+        ? queue.exportPrometheusMetrics()
+        : Promise.reject(Object.assign(new Error('redis not connected'), { code: 'REDIS_NOT_READY' })),
+    extraMetricsTimeoutMs: READY_TIMEOUT_MS,
     ready: async () => {
       const timedOut = () =>
         Object.assign(new Error(`no answer within ${READY_TIMEOUT_MS} ms`), { code: 'TIMEOUT' });
@@ -125,6 +147,7 @@ export function createExporterService(
     if (redis.status === 'ready') await queue.close();
   });
 
+  const ingestBehind = deps.ingestBehind ?? kafkaIngestBehind(env, logger, shutdown);
   const transport = deps.transport ?? sftpTransportFromEnv(env);
   const keyring = deps.keyring ?? loadKeyring();
   const now = deps.now ?? (() => new Date());
@@ -132,6 +155,7 @@ export function createExporterService(
   const processor = createProcessor({
     catalog,
     nightly: {
+      pool,
       logger,
       timeZone: env.EXPORT_TZ,
       deadline: env.EXPORT_DEADLINE,
@@ -147,6 +171,8 @@ export function createExporterService(
       now,
       metrics,
       recheckMs: Math.round(env.EXPORT_RECHECK_MINUTES * 60000),
+      ingestBehind,
+      silentAlertRatio: env.EXPORT_SILENT_ALERT_RATIO,
     },
   });
 
@@ -202,6 +228,59 @@ export function createExporterService(
     }
   }
 
+  /**
+   * SPEC §5: queue every nightly firing missed since the last one recorded in PostgreSQL (the
+   * exporter was down, or Redis lost the scheduler), oldest first, up to LATE_WINDOW_DAYS back.
+   * One job id per firing, so exporters starting together queue each missed night once.
+   */
+  async function catchUpMissedNights(): Promise<Date[]> {
+    const missed = missedNights({
+      cron: env.EXPORT_CRON,
+      timeZone: env.EXPORT_TZ,
+      lastRecorded: await lastNightlyRun(pool),
+      now: now(),
+      lateWindowDays: env.LATE_WINDOW_DAYS,
+    });
+    if (missed.tooOld.length > 0) {
+      logger.warn(
+        { missed: missed.tooOld.map((d) => d.toISOString()), lateWindowDays: env.LATE_WINDOW_DAYS },
+        'nightly firings missed beyond the late window are not run: export their days by hand (boarding export run --day D)',
+      );
+    }
+    for (const firedAt of missed.run) {
+      const data = parseJobPayload(catalog, NIGHTLY_JOB, { firedAt: firedAt.toISOString() });
+      await queue.add(NIGHTLY_JOB, data, {
+        ...jobOptions(catalog, NIGHTLY_JOB, data),
+        jobId: catchUpJobId(firedAt),
+      });
+      metrics.missedNights.inc();
+    }
+    if (missed.run.length > 0) {
+      logger.warn(
+        { firings: missed.run.map((d) => d.toISOString()) },
+        `${missed.run.length} nightly firing(s) missed: running them now, oldest first`,
+      );
+    }
+    return missed.run;
+  }
+
+  /**
+   * The job scheduler lives in Redis: a Redis that lost its data (restarted without persistence,
+   * flushed) has none, and no night would fire until a restart. Looked at every
+   * EXPORT_SCHEDULER_CHECK_SECONDS; re-created when gone, the nights it missed caught up.
+   */
+  async function checkScheduler(): Promise<'present' | 'recreated'> {
+    if (await queue.getJobScheduler(NIGHTLY_SCHEDULER_ID)) return 'present';
+    await scheduleNightly();
+    metrics.schedulerRecreated.inc();
+    logger.error(
+      { alert: true, scheduler: NIGHTLY_SCHEDULER_ID },
+      'the nightly job scheduler was missing in Redis (Redis lost its data?): re-created',
+    );
+    await catchUpMissedNights();
+    return 'recreated';
+  }
+
   let worker: Worker<unknown, unknown, string> | undefined;
 
   return {
@@ -241,10 +320,22 @@ export function createExporterService(
     },
 
     scheduleNightly,
+    catchUpMissedNights,
+    checkScheduler,
 
     async start(options: StartOptions): Promise<void> {
       if (options.http) await ops.listen({ host: env.EXPORTER_HOST, port: env.EXPORTER_PORT });
-      if (options.scheduler) await scheduleNightly();
+      if (options.scheduler) {
+        await scheduleNightly();
+        await catchUpMissedNights();
+        const timer = setInterval(() => {
+          checkScheduler().catch((err: Error) =>
+            logger.warn({ err: err.message }, 'nightly scheduler check failed: trying again later'),
+          );
+        }, env.EXPORT_SCHEDULER_CHECK_SECONDS * 1000);
+        timer.unref();
+        shutdown.register('scheduler check', async () => clearInterval(timer));
+      }
       if (options.worker) {
         const w = new Worker<unknown, unknown, string>(env.EXPORT_QUEUE, processor, {
           connection: redis,
@@ -280,6 +371,64 @@ export function createExporterService(
 }
 
 export type ExporterService = ReturnType<typeof createExporterService>;
+
+/**
+ * The ingest gate's reading through a Kafka admin client, connected on first use and again after
+ * a failure (Kafka away at start must not keep the exporter from starting; the gate then says
+ * "unknown", which holds the nightly export back until its deadline).
+ */
+function kafkaIngestBehind(
+  env: ExporterEnv,
+  logger: Logger,
+  shutdown: ShutdownRegistry,
+): (day: string) => Promise<IngestBehind> {
+  const kafka = createKafka({
+    brokers: env.KAFKA_BROKERS,
+    clientId: `${env.KAFKA_CLIENT_ID}-exporter`,
+    logger,
+  });
+  // One connection shared by concurrent jobs; forgotten after a failure, made again next time.
+  let admin: Promise<Admin> | undefined;
+  const forget = async (a: Promise<Admin>) => {
+    if (admin === a) admin = undefined;
+    await a.then((c) => c.disconnect()).catch(() => undefined);
+  };
+  shutdown.register('kafka admin', async () => {
+    if (admin) await forget(admin);
+  });
+  const connect = async () => {
+    const a = kafka.admin();
+    await a.connect();
+    return a;
+  };
+  return async (day) => {
+    admin ??= connect();
+    const current = admin;
+    try {
+      return await ingestBehindProbe(await current, {
+        groupId: env.INGEST_GROUP_ID,
+        topic: env.KAFKA_TAPS_TOPIC,
+      })(day);
+    } catch (err) {
+      await forget(current);
+      throw err;
+    }
+  };
+}
+
+/**
+ * 00:00 Istanbul (Unix s) of the latest day whose nightly export ended well, from the ledger: a
+ * nightly attempt DELIVERED, or UNCHANGED (that day's file was already there). Late-window
+ * re-checks never count: they succeed even while D−1 fails.
+ */
+async function lastNightlyDayStart(pool: Pool): Promise<number | null> {
+  const { rows } = await pool.query<{ day: string | null }>(
+    `select to_char(max(service_day), 'YYYY-MM-DD') as day from delivery_attempts
+     where trigger in ('nightly', 'nightly+force') and outcome in ('DELIVERED', 'UNCHANGED')`,
+  );
+  const day = rows[0]?.day;
+  return day ? serviceDayStartMs(day) / 1000 : null;
+}
 
 /** Days whose latest export job failed for good: their failed jobs still in the queue. */
 async function countFailingDays(queue: ExportQueue): Promise<number> {

@@ -73,7 +73,13 @@ export async function createExporterRig(
       const serviceEnv = serviceOptions.overrides
         ? loadEnv(ExporterEnv, environmentWith({ ...overrides, ...serviceOptions.overrides }))
         : env;
-      return createExporterService(serviceEnv, logger, shutdown, { keyring, ...serviceOptions.deps });
+      // The ingest gate reads a Kafka group's lag: by default a twin that says "caught up", so a
+      // test sees its own seeded days only; a gate test passes `ingestBehind: undefined` (the real one).
+      return createExporterService(serviceEnv, logger, shutdown, {
+        keyring,
+        ingestBehind: async () => ({ messages: 0, oldestUnreadAt: null }),
+        ...serviceOptions.deps,
+      });
     },
     async teardown() {
       for (const r of registries) await r.stop().catch(() => undefined);

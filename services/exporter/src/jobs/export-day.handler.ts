@@ -1,10 +1,10 @@
-import { serviceDayStartMs } from '@boarding/contracts/time';
 import { type DayExportContext, deliverDayExport } from '@boarding/delivery/deliver-day-export';
 import type { DeliveryTransport } from '@boarding/delivery/transport';
 import { dayCompleteness } from '@boarding/export/completeness';
+import type { DayStats, IngestBehind } from '@boarding/export/manifest';
 import type { Logger } from '@boarding/logger/logger';
 import { DelayedError, type Job } from 'bullmq';
-import type { ExporterMetrics } from '../metrics';
+import { type ExporterMetrics, observeDelivery } from '../metrics';
 import type { ExportDayJobResult, ExportDayPayload } from './export-day';
 
 export type ExportDayHandlerContext = Pick<DayExportContext, 'pool' | 'keyring' | 'settings'> & {
@@ -14,6 +14,10 @@ export type ExportDayHandlerContext = Pick<DayExportContext, 'pool' | 'keyring' 
   now: () => Date;
   metrics: ExporterMetrics;
   recheckMs: number;
+  /** SPEC §5's ingest gate: the ingest group's lag on D's messages. */
+  ingestBehind: (day: string) => Promise<IngestBehind>;
+  /** More than this share of the expected fleet silent on a nightly day raises an alert. */
+  silentAlertRatio: number;
 };
 
 /**
@@ -34,7 +38,12 @@ export async function handleExportDay(
     const completeness = await dayCompleteness(client, day).finally(() => client.release());
     const withGaps = completeness.validatorsWithGaps.length;
     const awaitingUpload = completeness.validatorsAwaitingUpload.length;
-    if (withGaps + awaitingUpload > 0) {
+    // A day is never judged complete on data the ingest has not read; a lag that cannot be read
+    // counts as behind (the deadline still ends the wait).
+    const behind = await readIngestBehind(ctx, day);
+    ctx.metrics.ingestBehind.set(behind?.messages ?? -1);
+    const ingestBehind = behind === null || behind.messages > 0;
+    if (withGaps + awaitingUpload > 0 || ingestBehind) {
       ctx.metrics.rechecks.inc();
       ctx.logger.info(
         {
@@ -43,6 +52,7 @@ export async function handleExportDay(
           validatorsComplete: completeness.validatorsComplete,
           withGaps,
           awaitingUpload,
+          ingestBehind: behind ?? 'unreadable',
           deadline: payload.deadline,
           recheckInMs: ctx.recheckMs,
         },
@@ -60,6 +70,8 @@ export async function handleExportDay(
     ctx.logger.info({ day, trigger }, 'no taps stored and nothing delivered: nothing to re-check');
     return { day, trigger, outcome: 'SKIPPED', version: null, rows: null, file: null, deliveryAttempts: 0 };
   }
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
   const result = await deliverDayExport(
     {
       pool: ctx.pool,
@@ -68,17 +80,23 @@ export async function handleExportDay(
       transport: ctx.transport,
       logger: ctx.logger,
       now: ctx.now,
+      ingestBehind: ctx.ingestBehind,
     },
     { day, deliver: true, trigger },
-  );
+  ).catch((err: unknown) => {
+    observeDelivery(ctx.metrics, { outcome: 'FAILED', seconds: seconds() });
+    throw err;
+  });
+  observeDelivery(ctx.metrics, {
+    outcome: result.outcome,
+    seconds: seconds(),
+    bytes: result.manifest.bytes,
+    rows: result.manifest.rows,
+  });
   ctx.metrics.days.inc({ outcome: result.outcome });
   ctx.metrics.lastSuccess.setToCurrentTime();
-  if (trigger === 'nightly') {
-    const dayStart = serviceDayStartMs(day) / 1000;
-    // Never backwards: a late nightly job of an older day (a caught-up missed night) does not hide a newer one.
-    const current = (await ctx.metrics.nightlyLastDay.get()).values[0]?.value ?? 0;
-    ctx.metrics.nightlyLastDay.set(Math.max(current, dayStart));
-  }
+  // boarding_export_last_nightly_day_seconds is read from the ledger at scrape time.
+  if (trigger === 'nightly') alertOnIncompleteNight(ctx, day, result.manifest.stats);
   ctx.logger.info(
     {
       day,
@@ -99,6 +117,55 @@ export async function handleExportDay(
     file: result.manifest.file,
     deliveryAttempts: result.attempts,
   };
+}
+
+/** The ingest's lag on D, or null when it cannot be read (Kafka away). */
+async function readIngestBehind(ctx: ExportDayHandlerContext, day: string): Promise<IngestBehind | null> {
+  try {
+    return await ctx.ingestBehind(day);
+  } catch (err) {
+    ctx.logger.warn(
+      { day, err: (err as Error).message },
+      'ingest lag unreadable: the day counts as not read yet',
+    );
+    return null;
+  }
+}
+
+/**
+ * SPEC §5 alerts of a nightly day as delivered: the ingest still behind (or unreadable) at the
+ * deadline, validators with gaps, and a silent share of the fleet above the ratio. None of them
+ * holds the file back any longer: it is delivered, the manifest says what is missing.
+ */
+function alertOnIncompleteNight(ctx: ExportDayHandlerContext, day: string, stats: DayStats): void {
+  const behind = stats.ingestBehind;
+  if (behind === null || behind.messages > 0) {
+    ctx.metrics.deliveredIncomplete.inc({ reason: 'ingest-behind' });
+    ctx.logger.error(
+      { alert: true, day, ingestBehind: behind ?? 'unreadable' },
+      behind === null
+        ? `day ${day} delivered without knowing whether the ingest had read it: the Kafka lag could not be read`
+        : `day ${day} delivered while the ingest was ${behind.messages} message(s) behind (oldest unread ${behind.oldestUnreadAt}): a later version will follow`,
+    );
+  }
+  if (stats.validatorsWithGaps.length + stats.validatorsAwaitingUpload.length > 0) {
+    ctx.metrics.deliveredIncomplete.inc({ reason: 'deadline-gaps' });
+  }
+  const ratio = stats.validatorsExpected === 0 ? 0 : stats.validatorsSilent.length / stats.validatorsExpected;
+  ctx.metrics.silentRatio.set(ratio);
+  if (ratio > ctx.silentAlertRatio) {
+    ctx.metrics.silentFleetAlerts.inc();
+    ctx.logger.error(
+      {
+        alert: true,
+        day,
+        validatorsSilent: stats.validatorsSilent.length,
+        validatorsExpected: stats.validatorsExpected,
+        firstSilent: stats.validatorsSilent.slice(0, 20),
+      },
+      `silent fleet on ${day}: ${stats.validatorsSilent.length} of ${stats.validatorsExpected} validators seen in the week before sent nothing (more than ${Math.round(ctx.silentAlertRatio * 100)} %)`,
+    );
+  }
 }
 
 /**

@@ -1,11 +1,14 @@
 import type { Logger } from '@boarding/logger/logger';
 import type { Job } from 'bullmq';
+import type { Pool } from 'pg';
 import type { EnqueueResult } from './enqueue-day';
 import type { ExportDayPayload } from './export-day';
-import type { NightlyJobResult } from './nightly';
+import type { NightlyJobResult, NightlyPayload } from './nightly';
 import { planNight } from './nightly-plan';
+import { recordNightlyRun } from './nightly-runs';
 
 export type NightlyHandlerContext = {
+  pool: Pool;
   logger: Logger;
   timeZone: string;
   deadline: string;
@@ -19,7 +22,8 @@ export type NightlyHandlerContext = {
  * 03:30, back at 09:00) or promoted by hand still exports the right D. `timestamp` (when the job
  * was created) is the fallback for a job added without the scheduler.
  */
-export function firingTime(job: Pick<Job, 'opts' | 'timestamp'>): Date {
+export function firingTime(job: Pick<Job, 'opts' | 'timestamp'>, payload: NightlyPayload = {}): Date {
+  if (payload.firedAt !== undefined) return new Date(payload.firedAt);
   return new Date(job.opts.prevMillis ?? job.timestamp);
 }
 
@@ -27,8 +31,9 @@ export function firingTime(job: Pick<Job, 'opts' | 'timestamp'>): Date {
 export async function handleNightly(
   ctx: NightlyHandlerContext,
   job: Pick<Job, 'opts' | 'timestamp'>,
+  payload: NightlyPayload = {},
 ): Promise<NightlyJobResult> {
-  const firedAt = firingTime(job);
+  const firedAt = firingTime(job, payload);
   const plan = planNight({
     firedAt,
     timeZone: ctx.timeZone,
@@ -36,10 +41,16 @@ export async function handleNightly(
     lateWindowDays: ctx.lateWindowDays,
   });
   const days: NightlyJobResult['days'] = [];
-  for (const payload of plan) {
-    const { status } = await ctx.enqueueDay(payload);
-    days.push({ day: payload.day, trigger: payload.trigger, enqueued: status });
+  for (const p of plan) {
+    const { status } = await ctx.enqueueDay(p);
+    days.push({ day: p.day, trigger: p.trigger, enqueued: status });
   }
+  // Recorded once its days are queued: the firing an exporter starting later compares with.
+  await recordNightlyRun(ctx.pool, {
+    firedAt,
+    serviceDay: plan[0]?.day ?? '',
+    source: payload.firedAt === undefined ? 'scheduler' : 'catch-up',
+  });
   ctx.logger.info(
     {
       firedAt: firedAt.toISOString(),

@@ -12,9 +12,17 @@ export const NIGHTLY_JOB = 'nightly';
 /** One scheduler per deployment: every process upserts the same id, so there is one firing a night. */
 export const NIGHTLY_SCHEDULER_ID = 'nightly-export';
 
-/** The scheduler's template carries no data: the night is the job's scheduled time. */
-export const NightlyPayload = z.strictObject({});
+/**
+ * The scheduler's template carries no data: the night is the job's scheduled time. A night run
+ * by catch-up (missed while the exporter was down, or Redis lost the scheduler) names its firing.
+ */
+export const NightlyPayload = z.strictObject({ firedAt: z.iso.datetime({ offset: true }).optional() });
 export type NightlyPayload = z.infer<typeof NightlyPayload>;
+
+/** `nightly-catch-up-2020-11-21T00-30-00-000Z`: one catch-up job per missed firing, whoever finds it. */
+export function catchUpJobId(firedAt: Date): string {
+  return `nightly-catch-up-${firedAt.toISOString().replace(/[:.]/g, '-')}`;
+}
 
 export type NightlyJobResult = {
   /** The scheduled firing time the plan was made from (ISO). */

@@ -30,10 +30,10 @@ export function createProcessor(ctx: ProcessorContext) {
       if (!isJobName(job.name)) throw new UnrecoverableError(`unknown job name ${JSON.stringify(job.name)}`);
       switch (job.name) {
         case NIGHTLY_JOB: {
-          parseJobPayload(ctx.catalog, NIGHTLY_JOB, job.data);
+          const payload = parseJobPayload(ctx.catalog, NIGHTLY_JOB, job.data);
           return await withTimeout(
             ctx.catalog[NIGHTLY_JOB].timeoutMs,
-            handleNightly(ctx.nightly, job),
+            handleNightly(ctx.nightly, job, payload),
             timedOut,
           );
         }
