@@ -1,6 +1,6 @@
-import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type KeyObject, randomFillSync } from 'node:crypto';
 import { contextBytes } from './context';
-import { KEY_ID_PATTERN, type Keyring } from './keyring';
+import { KEY_ID_PATTERN, type Keyring, KeyringError } from './keyring';
 
 /**
  * Stored form of one encrypted field (a `bytea` value), self-describing so that rows written
@@ -71,8 +71,32 @@ function takeIv(into: Buffer, at: number): void {
 
 /** Encrypt one field value under the keyring's active key, bound to `context`. */
 export function encryptField(keyring: Keyring, plaintext: string, context: string): Buffer {
-  const aad = contextBytes(context);
   const { keyId, key } = keyring.activeKey();
+  return seal(keyId, key, plaintext, contextBytes(context));
+}
+
+/**
+ * Encrypt under a named key of the keyring rather than the active one. For the key check's canary
+ * (`key-check.ts`), which must prove every data key, not only the one new values are written with.
+ */
+export function encryptFieldUnder(
+  keyring: Keyring,
+  keyId: string,
+  plaintext: string,
+  context: string,
+): Buffer {
+  const aad = contextBytes(context);
+  const key = keyring.dataKey(keyId);
+  if (key === undefined) {
+    throw new KeyringError(
+      'PII_KEYRING_INVALID',
+      `key ${keyId} is not in the keyring (it has ${keyring.keyIds().join(', ')})`,
+    );
+  }
+  return seal(keyId, key, plaintext, aad);
+}
+
+function seal(keyId: string, key: KeyObject, plaintext: string, aad: Buffer): Buffer {
   const header = headerFor(keyId);
   const length = Buffer.byteLength(plaintext, 'utf8');
   const ivAt = header.length;

@@ -57,6 +57,23 @@ describe('KeyringWorkerPool', () => {
     }
   });
 
+  it('reports another key under the same kid as PII_DECRYPT_FAILED, not retryable (the job fails once)', async () => {
+    // A regenerated key file keeps its kid: the header finds a key, GCM authentication fails.
+    const blob = encryptField(ring('k1'), TC, FIELD_CONTEXT.tc);
+    const pool = start(ring('k1'), 1);
+    try {
+      const err = await pool.run('openTcs', [blob]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(KeyringJobError);
+      expect(err).toMatchObject({
+        message: 'opening failed (DecryptionError)',
+        code: 'PII_DECRYPT_FAILED',
+        retryable: false,
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('never carries an error’s message across the thread: it may quote a value in clear', async () => {
     const pool = start(ring('k1'), 1);
     try {

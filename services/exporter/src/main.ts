@@ -1,15 +1,19 @@
 import { loadEnv } from '@boarding/config/env';
+import { createDb } from '@boarding/db/client';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
+import type { Keyring } from '@boarding/encryption/keyring';
 import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
-import { createLogger } from '@boarding/logger/logger';
+import { createLogger, type Logger } from '@boarding/logger/logger';
+import { verifyKeyring } from '@boarding/registry/key-check';
 import { ExporterEnv } from './env';
 import { createExporterService } from './exporter-service';
 import { type NightOutcome, runNight } from './run-night';
 
 /**
- * `boarding serve exporter`: env → logger → keyring → SFTP transport → service → start (ops
- * server, nightly scheduler, worker), until SIGTERM/SIGINT stops it through the registry.
+ * `boarding serve exporter`: env → logger → keyring, verified against the database → SFTP
+ * transport → service → start (ops server, nightly scheduler, worker), until SIGTERM/SIGINT stops
+ * it through the registry.
  * With `night`: only a worker, the nightly job of that day run now, its outcome printed as one
  * JSON line on stdout, then stop (exit 1 if the job failed).
  */
@@ -18,9 +22,9 @@ export async function main(overrides: { port?: number; night?: string } = {}): P
   const env = loadEnv(ExporterEnv);
   if (overrides.port !== undefined) env.EXPORTER_PORT = overrides.port;
   const logger = createLogger('exporter');
+  const keyring = await loadVerifiedKeyring(env.DATABASE_URL, logger);
   const shutdown = new ShutdownRegistry(logger);
   shutdown.listen();
-  const keyring = loadKeyring();
   const transport = sftpTransportFromEnv(env);
   const service = createExporterService(env, logger, shutdown, { keyring, transport });
   try {
@@ -35,10 +39,11 @@ export async function main(overrides: { port?: number; night?: string } = {}): P
 async function runOneNight(day: string): Promise<void> {
   const env = loadEnv(ExporterEnv);
   const logger = createLogger('exporter', { level: process.env.LOG_LEVEL ?? 'warn' });
+  const keyring = await loadVerifiedKeyring(env.DATABASE_URL, logger);
   const shutdown = new ShutdownRegistry(logger);
   shutdown.listen();
   const service = createExporterService(env, logger, shutdown, {
-    keyring: loadKeyring(),
+    keyring,
     transport: sftpTransportFromEnv(env),
   });
   let outcome: NightOutcome;
@@ -50,4 +55,21 @@ async function runOneNight(day: string): Promise<void> {
   }
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
   if (outcome.state === 'failed') process.exitCode = 1;
+}
+
+/**
+ * The keyring, checked against the database's key check on a connection of its own before the
+ * service exists: a wrong key stops the start with PII_INDEX_KEY_MISMATCH / PII_DATA_KEY_MISMATCH
+ * (naming the kid) instead of failing the nightly decrypt at 03:30.
+ */
+async function loadVerifiedKeyring(databaseUrl: string, logger: Logger): Promise<Keyring> {
+  const keyring = loadKeyring();
+  const { pool } = createDb({ url: databaseUrl, pool: { max: 1 } });
+  try {
+    const check = await verifyKeyring(pool, keyring);
+    logger.info({ keyCheck: check }, 'PII keys match the database key check');
+  } finally {
+    await pool.end();
+  }
+  return keyring;
 }

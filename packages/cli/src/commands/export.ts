@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { parseDay, wholeNumber } from '../arguments';
 import { emit, type GlobalOptions, table } from '../output';
 import { createProgressBar } from '../progress';
+import { verifyKeys } from '../verify-keys';
 
 type RunOptions = GlobalOptions & { day: string; deliver: boolean; out?: string; force?: boolean };
 type StatusOptions = GlobalOptions & { day?: string; limit: number };
@@ -39,14 +40,16 @@ export function registerExport(program: Command): void {
       if (options.out) settings.outDir = resolve(options.out);
       // The SFTP settings are needed (and checked) only when something is to be delivered.
       const transport = options.deliver ? sftpTransportFromEnv(loadEnv(SftpEnv)) : undefined;
+      const keyring = loadKeyring();
       const { pool } = createDb();
       const bar = options.json ? undefined : createProgressBar(`export ${day}`, { total: false });
-      bar?.start(0, 0, { phase: 'building', rows: 0 });
       try {
+        await verifyKeys(pool, keyring);
+        bar?.start(0, 0, { phase: 'building', rows: 0 });
         const result = await deliverDayExport(
           {
             pool,
-            keyring: loadKeyring(),
+            keyring,
             settings,
             transport,
             onProgress: (e) =>

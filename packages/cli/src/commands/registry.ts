@@ -7,6 +7,7 @@ import { formatReject } from '@boarding/registry/import/reject-log';
 import type { Command } from 'commander';
 import { emit, type GlobalOptions } from '../output';
 import { createProgressBar } from '../progress';
+import { verifyKeys } from '../verify-keys';
 
 type ImportOptions = GlobalOptions & { skipInvalid?: boolean; rejects?: string; actor?: string };
 
@@ -70,6 +71,8 @@ export function registerRegistry(program: Command): void {
       const bar = createProgressBar('import');
       let barStarted = false;
       try {
+        // A wrong index key would make every person of the file new: checked before anything is read.
+        await verifyKeys(pool, keyring);
         const report = await importMatches({
           ctx: { db, keyring, actor: { id: options.actor ?? userInfo().username, channel: 'IMPORT' } },
           pool,

@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { parseDay } from '../arguments';
 import { emit, type GlobalOptions, table, total } from '../output';
 import { createProgressBar } from '../progress';
+import { verifyKeys } from '../verify-keys';
 
 export function registerReplay(program: Command): void {
   program
@@ -40,6 +41,7 @@ export function registerReplay(program: Command): void {
       let replayBarStarted = false;
       const exportBar = options.json ? undefined : createProgressBar(`export ${day}`, { total: false });
       try {
+        await verifyKeys(pool, keyring);
         const report = await replayDay(
           {
             kafka,
