@@ -39,6 +39,39 @@ describe('loadEnv', () => {
     });
     expect(ok.SFTP_PORT).toBe(2222);
   });
+
+  it('reads the SFTP time limits as whole milliseconds, leaving them unset (the defaults) when absent', () => {
+    const base = {
+      SFTP_HOST: '127.0.0.1',
+      SFTP_USER: 'u',
+      SFTP_PRIVATE_KEY_PATH: '/k',
+      SFTP_HOST_KEY_SHA256: `SHA256:${'A'.repeat(43)}`,
+    };
+    const unset = loadEnv(SftpEnv, base);
+    expect([
+      unset.SFTP_READY_TIMEOUT_MS,
+      unset.SFTP_KEEPALIVE_INTERVAL_MS,
+      unset.SFTP_KEEPALIVE_COUNT_MAX,
+      unset.SFTP_TIMEOUT_MS,
+    ]).toEqual([undefined, undefined, undefined, undefined]);
+    const set = loadEnv(SftpEnv, {
+      ...base,
+      SFTP_READY_TIMEOUT_MS: '15000',
+      SFTP_KEEPALIVE_INTERVAL_MS: '2000',
+      SFTP_KEEPALIVE_COUNT_MAX: '4',
+      SFTP_TIMEOUT_MS: '60000',
+    });
+    expect(set).toMatchObject({
+      SFTP_READY_TIMEOUT_MS: 15000,
+      SFTP_KEEPALIVE_INTERVAL_MS: 2000,
+      SFTP_KEEPALIVE_COUNT_MAX: 4,
+      SFTP_TIMEOUT_MS: 60000,
+    });
+    expect(() => loadEnv(SftpEnv, { ...base, SFTP_TIMEOUT_MS: '0' })).toThrow(/SFTP_TIMEOUT_MS/);
+    expect(() => loadEnv(SftpEnv, { ...base, SFTP_KEEPALIVE_INTERVAL_MS: '5s' })).toThrow(
+      /SFTP_KEEPALIVE_INTERVAL_MS/,
+    );
+  });
 });
 
 describe('parseEnvFile', () => {

@@ -82,6 +82,13 @@ export const IngestGroupEnv = z.object({
   INGEST_GROUP_ID: z.string().min(1).default('boarding-ingest'),
 });
 
+/** A duration in whole milliseconds, at least 1 (a limit of 0 would mean none). */
+const positiveMs = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(24 * 3_600_000);
+
 export const SftpEnv = z.object({
   SFTP_HOST: z.string().min(1),
   SFTP_PORT: z.coerce.number().int().min(1).max(65535).default(22),
@@ -95,5 +102,15 @@ export const SftpEnv = z.object({
     .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must look like SHA256:<43 base64 chars>'),
   // Directory on the receiver where files are delivered.
   SFTP_REMOTE_DIR: z.string().min(1).default('/incoming'),
+  // The time limits below are optional: unset, @boarding/sftp's defaults apply (10 s, 5 s × 3, 30 s).
+  // Connect, SSH handshake, authentication and opening SFTP must all be done within this.
+  SFTP_READY_TIMEOUT_MS: positiveMs.optional(),
+  // An SSH keepalive every this many ms once connected, to notice a connection gone silent.
+  SFTP_KEEPALIVE_INTERVAL_MS: positiveMs.optional(),
+  // Keepalives unanswered in a row before such a connection is dropped.
+  SFTP_KEEPALIVE_COUNT_MAX: z.coerce.number().int().min(1).max(100).optional(),
+  // Limit of one SFTP operation (list, stat, rename, delete); an upload fails after this long
+  // without progress. Past it the connection is closed and the try fails SFTP_TIMEOUT (retried).
+  SFTP_TIMEOUT_MS: positiveMs.optional(),
 });
 export type SftpEnv = z.infer<typeof SftpEnv>;

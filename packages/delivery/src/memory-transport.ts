@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { SftpTimeoutError } from '@boarding/sftp/connect';
 import {
+  type DeliverOptions,
   type DeliveryFile,
   type DeliveryTransport,
   isSweepable,
@@ -14,7 +16,15 @@ export type InjectedFault =
   /** The connection fails before anything is sent (server down, refused). */
   | { kind: 'unreachable'; error: Error }
   /** The connection drops after `afterBytes` bytes of the file named `name`. */
-  | { kind: 'cut'; name: string; afterBytes: number };
+  | { kind: 'cut'; name: string; afterBytes: number }
+  /**
+   * The server stops answering after `afterBytes` bytes of `name`, and the transport's limit
+   * ends the try: a retryable `SFTP_TIMEOUT` naming fastPut, as the SFTP transport throws (at
+   * once here: the limit is not waited out in unit tests).
+   */
+  | { kind: 'stall'; name: string; afterBytes: number }
+  /** The same stall with no limit reached: `deliver` hangs until its signal aborts (forever without one). */
+  | { kind: 'hang'; name: string; afterBytes: number };
 
 /**
  * A faithful in-memory twin of the SFTP transport for unit tests: the same temporary name,
@@ -38,7 +48,11 @@ export class InMemoryTransport implements DeliveryTransport {
     return this;
   }
 
-  async deliver(files: DeliveryFile[]): Promise<void> {
+  async deliver(files: DeliveryFile[], options: DeliverOptions = {}): Promise<void> {
+    const { signal } = options;
+    // As the real transport: an aborted signal connects to nothing, and stops a delivery between
+    // any two steps (there the connection is closed and the running step fails with the reason).
+    signal?.throwIfAborted();
     this.calls.push(files.map((f) => f.name));
     const fault = this.faults.shift();
     if (fault?.kind === 'unreachable') throw fault.error;
@@ -58,12 +72,22 @@ export class InMemoryTransport implements DeliveryTransport {
       }
     }
     for (const file of files) {
+      signal?.throwIfAborted();
       const body = await readFile(file.localPath);
+      signal?.throwIfAborted();
       const temp = partialName(file.name, (this.sequence++).toString(16).padStart(8, '0'));
-      if (fault?.kind === 'cut' && fault.name === file.name) {
+      if (fault !== undefined && fault.name === file.name) {
+        // What reached the receiver stays under the temporary name: the connection is gone, so
+        // the transport cannot delete it and sweeps it on its next delivery.
         this.files.set(temp, body.subarray(0, fault.afterBytes));
         this.leftovers.add(temp);
-        throw Object.assign(new Error('connection reset while uploading'), { code: 'ECONNRESET' });
+        if (fault.kind === 'cut') {
+          throw Object.assign(new Error('connection reset while uploading'), { code: 'ECONNRESET' });
+        }
+        if (fault.kind === 'stall') {
+          throw new SftpTimeoutError('fastPut', `${file.name}: no further progress (in-memory stall)`);
+        }
+        await untilAborted(signal);
       }
       this.files.set(temp, body);
       const sent = this.files.get(temp)?.length ?? 0;
@@ -72,4 +96,13 @@ export class InMemoryTransport implements DeliveryTransport {
       this.files.set(file.name, body);
     }
   }
+}
+
+/** Settles only by rejecting with the signal's reason when it aborts; never without a signal. */
+function untilAborted(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    if (!signal) return;
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { settleWithin } from '@boarding/testing/settle';
 import { InMemoryTransport } from './memory-transport';
 import { type AttemptReport, DeliveryFailedError, deliverWithRetry } from './retry';
 import type { DeliveryFile } from './transport';
@@ -107,5 +108,73 @@ describe('deliverWithRetry over the in-memory twin', () => {
       code: 'SFTP_AUTH_REFUSED',
       attempts: 1,
     });
+  });
+
+  it('retries an upload the transport stopped for overrunning its limit (SFTP_TIMEOUT)', async () => {
+    const t = new InMemoryTransport().failNext({
+      kind: 'stall',
+      name: 'BINIS_ESHOT_20201120_v1.csv',
+      afterBytes: 4,
+    });
+    const reports: AttemptReport[] = [];
+    await deliverWithRetry(t, files, { policy: FAST, onAttempt: async (r) => void reports.push(r) });
+    expect(reports.map((r) => [r.attempt, r.error?.code ?? null, r.error?.retryable ?? null])).toEqual([
+      [1, 'SFTP_TIMEOUT', true],
+      [2, null, null],
+    ]);
+  });
+
+  it('an aborted signal stops the try in flight and every later one, with the signal’s reason', async () => {
+    const t = new InMemoryTransport().failNext({
+      kind: 'hang',
+      name: 'BINIS_ESHOT_20201120_v1.csv',
+      afterBytes: 4,
+    });
+    const reports: AttemptReport[] = [];
+    const controller = new AbortController();
+    const run = deliverWithRetry(t, files, {
+      policy: FAST,
+      onAttempt: async (r) => void reports.push(r),
+      signal: controller.signal,
+    });
+    run.catch(() => undefined);
+    for (let i = 0; i < 100 && t.files.size === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const reason = Object.assign(new Error('exporter shutting down'), { code: 'SHUTDOWN' });
+    controller.abort(reason);
+    await expect(settleWithin(10_000, run, 'deliverWithRetry')).rejects.toBe(reason);
+    expect(t.calls).toHaveLength(1);
+    expect(reports.map((r) => [r.attempt, r.error?.code])).toEqual([[1, 'SHUTDOWN']]);
+  });
+
+  it('an abort during the wait between tries ends it at once, with no further try', async () => {
+    // The backoff's timers are fake (never fire by themselves, none left running after the test):
+    // only the abort can end this wait.
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const down = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      const t = new InMemoryTransport().failNext({ kind: 'unreachable', error: down });
+      const controller = new AbortController();
+      const reports: AttemptReport[] = [];
+      let outcome: unknown;
+      const run = deliverWithRetry(t, files, {
+        policy: { attempts: 3, initialDelayMs: 60_000, maxDelayMs: 60_000 },
+        onAttempt: async (r) => void reports.push(r),
+        signal: controller.signal,
+      }).then(
+        () => 'delivered',
+        (err: Error) => err.message,
+      );
+      void run.then((o) => {
+        outcome = o;
+      });
+      for (let i = 0; i < 100 && reports.length === 0; i++) await new Promise((r) => setImmediate(r));
+      controller.abort(new Error('exporter shutting down'));
+      for (let i = 0; i < 100 && outcome === undefined; i++) await new Promise((r) => setImmediate(r));
+      expect(outcome).toBe('exporter shutting down');
+      expect(t.calls).toHaveLength(1);
+      expect(reports.map((r) => r.error?.code)).toEqual(['ECONNREFUSED']);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -52,7 +52,9 @@ export class DeliveryFailedError extends Error {
 /**
  * Deliver with exponential backoff (full jitter, so several exporters do not retry in step).
  * `onAttempt` sees every try as it ends, success or not, before the next wait: the caller
- * writes it to the ledger, so a crash during the backoff loses no record.
+ * writes it to the ledger, so a crash during the backoff loses no record. An abort of `signal`
+ * stops the try in flight (the transport closes its connection; the try is reported with the
+ * reason's code) and any wait, and rejects with the signal's reason: no further try.
  */
 export async function deliverWithRetry(
   transport: DeliveryTransport,
@@ -65,27 +67,49 @@ export async function deliverWithRetry(
      */
     beforeAttempt?: (attempt: number) => Promise<void>;
     onAttempt: (report: AttemptReport) => Promise<void>;
+    /** Stops the delivery (the try in flight, the waits, the tries to come); see above. */
+    signal?: AbortSignal;
   },
 ): Promise<{ attempts: number }> {
   const policy = options.policy ?? DEFAULT_RETRY;
+  const { signal } = options;
+  signal?.throwIfAborted();
   let attempt = 0;
   let last: { code: string; message: string; retryable: boolean } | undefined;
+  // A try in flight ends by itself on an abort (the transport honours the signal) and is
+  // reported. The backoff library's wait between tries cannot be cancelled (its timer runs out
+  // unheeded, at most maxDelayMs): an abort during it rejects at once from here, and the try
+  // that would follow the wait starts nothing.
+  let waiting = false;
+  let stopWait: (reason: unknown) => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    stopWait = reject;
+  });
+  aborted.catch(() => undefined);
+  const onAbort = () => {
+    if (waiting) stopWait(signal?.reason);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await backOff(
+    const tries = backOff(
       async () => {
+        waiting = false;
+        signal?.throwIfAborted();
         attempt++;
         const startedAt = new Date();
         try {
           await options.beforeAttempt?.(attempt);
         } catch (err) {
           last = describeDeliveryError(err);
+          waiting = true;
           throw err;
         }
         try {
-          await transport.deliver(files);
+          await transport.deliver(files, { signal });
         } catch (err) {
           last = describeDeliveryError(err);
           await options.onAttempt({ attempt, startedAt, error: last });
+          waiting = true;
           throw err;
         }
         await options.onAttempt({ attempt, startedAt, error: null });
@@ -96,12 +120,17 @@ export async function deliverWithRetry(
         maxDelay: policy.maxDelayMs,
         timeMultiple: 2,
         jitter: 'full',
-        retry: () => last?.retryable ?? true,
+        retry: () => !signal?.aborted && (last?.retryable ?? true),
       },
     );
+    tries.catch(() => undefined);
+    await Promise.race([tries, aborted]);
   } catch (err) {
+    if (signal?.aborted) throw signal.reason;
     if (!last) throw err;
     throw new DeliveryFailedError(last.code, last.message, attempt, last.retryable);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
   return { attempts: attempt };
 }

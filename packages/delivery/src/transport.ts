@@ -1,17 +1,27 @@
 /** A local file to deliver and the name it must have on the receiver. */
 export type DeliveryFile = { localPath: string; name: string };
 
+export type DeliverOptions = {
+  /**
+   * Aborting it stops the delivery at once: the connection is closed (not left running beside
+   * the next try or a shutdown) and `deliver` rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
+};
+
 /**
  * Where day files go (the Ministry's SFTP server in production, an in-memory twin in unit
  * tests). One `deliver` call is one connection: the files are sent in the order given (the
  * manifest last), each under a temporary name, its size verified, then renamed into place,
  * so the receiver never sees a partial file under a final name. A final name that already
- * exists is replaced (a `--force` re-delivery of the same version).
+ * exists is replaced (a `--force` re-delivery of the same version). No call waits forever: every
+ * remote step has a time limit (the SFTP transport fails a step that overruns with a retryable
+ * `SFTP_TIMEOUT` and closes the connection).
  */
 export interface DeliveryTransport {
   /** Where the files go, for the ledger and logs (never a secret): `sftp://user@host:port/dir`. */
   readonly target: string;
-  deliver(files: DeliveryFile[]): Promise<void>;
+  deliver(files: DeliveryFile[], options?: DeliverOptions): Promise<void>;
 }
 
 /** The temporary name a file travels under: hidden, and marked as partial. */

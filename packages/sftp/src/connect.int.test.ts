@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { loadEnv, SftpEnv } from '@boarding/config/env';
 import { z } from 'zod';
@@ -54,5 +55,128 @@ describe('SFTP to the local Ministry server', () => {
     await expect(connectPinnedSftp(settings({ privateKeyPath: wrongKey }))).rejects.toThrow(
       /authentication/i,
     );
+  });
+});
+
+/**
+ * A relay to the real sshd that can fall silent: forwarding stops both ways, a FIN is not
+ * answered, the sockets stay open (a hung server, or packets lost on the way). A self-contained
+ * cousin of @boarding/testing's TcpProxy, which this package cannot import (testing depends on it).
+ */
+async function silentRelay(target: { host: string; port: number }, silentFromStart = false) {
+  const open = new Set<Socket>();
+  let silent = silentFromStart;
+  let accepted = 0;
+  let clientGone: () => void = () => undefined;
+  const gone = new Promise<void>((resolve) => {
+    clientGone = resolve;
+  });
+  const server = createServer({ allowHalfOpen: true }, (client) => {
+    accepted++;
+    open.add(client);
+    const upstream = silent ? undefined : connect({ ...target, allowHalfOpen: true });
+    if (upstream) open.add(upstream);
+    client.on('data', (chunk: Buffer) => {
+      if (!silent) upstream?.write(chunk);
+    });
+    upstream?.on('data', (chunk: Buffer) => {
+      if (!silent) client.write(chunk);
+    });
+    upstream?.on('error', () => undefined);
+    client.on('error', () => undefined);
+    // FIN or reset from the client: it let go of the connection.
+    client.on('end', clientGone);
+    client.on('close', clientGone);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('relay has no port');
+  return {
+    port: address.port,
+    accepted: () => accepted,
+    silence: () => {
+      silent = true;
+    },
+    /** Whether the client closed its connection within a generous bound (never a measurement). */
+    clientClosed: () =>
+      settleWithin(10_000, gone).then(
+        () => true,
+        () => false,
+      ),
+    close: async () => {
+      for (const s of open) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** `work`, or a clear failure if it is still pending after `ms` (a bound, not a measurement). */
+async function settleWithin<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, pending]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('SFTP connection limits: a server that stops answering never holds a caller forever', () => {
+  it('gives up on a server that accepts the connection but never answers: SFTP_TIMEOUT naming connect, connection closed', async () => {
+    const base = settings();
+    const relay = await silentRelay(base, true);
+    try {
+      const attempt = connectPinnedSftp({ ...base, port: relay.port, readyTimeoutMs: 500 });
+      await expect(settleWithin(20_000, attempt)).rejects.toMatchObject({
+        code: 'SFTP_TIMEOUT',
+        operation: 'connect',
+        retryable: true,
+      });
+      expect(relay.accepted()).toBe(1);
+      expect(await relay.clientClosed()).toBe(true);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('notices by keepalive an open connection whose server fell silent, and closes it', async () => {
+    const base = settings();
+    const relay = await silentRelay(base);
+    try {
+      const client = await connectPinnedSftp({
+        ...base,
+        port: relay.port,
+        keepaliveIntervalMs: 200,
+        keepaliveCountMax: 2,
+      });
+      relay.silence();
+      // Nothing answers now: only the keepalive can tell the connection is dead.
+      await expect(settleWithin(20_000, client.list(testEnv().SFTP_REMOTE_DIR))).rejects.toThrow(
+        /Keepalive timeout/,
+      );
+      expect(await relay.clientClosed()).toBe(true);
+      await settleWithin(5_000, client.end());
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('stops a connect in progress when its signal aborts: rejects with the reason, connection closed', async () => {
+    const base = settings();
+    const relay = await silentRelay(base, true);
+    try {
+      const controller = new AbortController();
+      const attempt = connectPinnedSftp({ ...base, port: relay.port }, { signal: controller.signal });
+      for (let i = 0; i < 100 && relay.accepted() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const reason = new Error('shutting down');
+      controller.abort(reason);
+      await expect(settleWithin(20_000, attempt)).rejects.toBe(reason);
+      expect(await relay.clientClosed()).toBe(true);
+    } finally {
+      await relay.close();
+    }
   });
 });
