@@ -14,6 +14,7 @@ import type { IngestBehind, Manifest } from '@boarding/export/manifest';
 import type { ExportSettings } from '@boarding/export/settings';
 import type { Logger } from '@boarding/logger/logger';
 import type { Pool } from 'pg';
+import { acquireDayLock } from './day-lock';
 import {
   type DeliveredVersion,
   finishAttempt,
@@ -30,6 +31,12 @@ import type { DeliveryTransport } from './transport';
 
 export { ExportInputError };
 
+/**
+ * Default wait for a day held by another export: a whole day's build and upload takes well under
+ * a minute at 2 M taps; a holder past this is stuck, and the next try or night runs it.
+ */
+export const DAY_LOCK_TIMEOUT_MS = 10 * 60_000;
+
 export type DayExportContext = {
   pool: Pool;
   keyring: Keyring;
@@ -43,6 +50,16 @@ export type DayExportContext = {
    * build and stated in the manifest's stats.ingestBehind. Absent, or unreadable: null there.
    */
   ingestBehind?: (day: string) => Promise<IngestBehind>;
+  /**
+   * How long to wait for day D's lock held by another export (a CLI run, another exporter's job)
+   * before giving up with DAY_LOCK_TIMEOUT (retryable). Default DAY_LOCK_TIMEOUT_MS.
+   */
+  lockTimeoutMs?: number;
+  /**
+   * Stops the run (the exporter's job timeout): the lock wait, and the delivery's connection, are
+   * closed at once; the build is given up at its end. Rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
   /** Long work shows it is alive: rows written while building, each delivery try. */
   onProgress?: (event: { phase: 'build'; rows: number } | { phase: 'deliver'; attempt: number }) => void;
 };
@@ -93,9 +110,11 @@ export async function deliverDayExport(
   assertExportDay(input.day);
   if (input.deliver && !ctx.transport) throw new ExportInputError('delivery asked without a transport');
   const now = ctx.now ?? (() => new Date());
-  const lock = await ctx.pool.connect();
+  const lock = await acquireDayLock(ctx.pool, input.day, {
+    timeoutMs: ctx.lockTimeoutMs ?? DAY_LOCK_TIMEOUT_MS,
+    signal: ctx.signal,
+  });
   try {
-    await lock.query('select pg_advisory_lock(hashtextextended($1, 0))', [`boarding-export:${input.day}`]);
     const ingestBehind = ctx.ingestBehind
       ? await ctx.ingestBehind(input.day).catch((err: unknown) => {
           ctx.logger?.warn(
@@ -116,6 +135,7 @@ export async function deliverDayExport(
       input.day,
     );
     try {
+      ctx.signal?.throwIfAborted();
       // What the receiver may hold: the newest version ever sent, delivered or in flight.
       const last = await lastUsedVersion(ctx.pool, input.day);
       // Same CSV and same delivered form (a change of EXPORT_GZIP makes a new version).
@@ -150,8 +170,7 @@ export async function deliverDayExport(
       await discardDayExport(built);
     }
   } finally {
-    // The advisory lock belongs to this session: closing it is the sure way to let go.
-    lock.release(true);
+    await lock.release();
   }
 }
 
@@ -294,7 +313,7 @@ async function deliverAndRecord(
         // Last: its arrival tells the receiver the file beside it is complete.
         { localPath: placed.manifestPath, name: manifestFileName(m.file) },
       ],
-      { policy: ctx.settings.retry, beforeAttempt, onAttempt },
+      { policy: ctx.settings.retry, beforeAttempt, onAttempt, signal: ctx.signal },
     );
     return attempts;
   } catch (err) {

@@ -146,3 +146,48 @@ describe('exporter: a day that fails for good', () => {
     expect(readdirSync(sftp.localDir)).toEqual([]);
   });
 });
+
+describe('exporter: a try that hangs past its timeout', () => {
+  let rig: ExporterRig;
+
+  beforeAll(async () => {
+    rig = await createExporterRig('hung', {
+      sftp: false,
+      overrides: {
+        EXPORT_JOB_TIMEOUT_MS: '1000',
+        EXPORT_JOB_ATTEMPTS: '2',
+        DELIVERY_ATTEMPTS: '1',
+        LATE_WINDOW_DAYS: '0',
+      },
+    });
+    await seedMatch(rig.db, rig.keyring, CARD);
+  });
+  afterAll(async () => {
+    await rig.teardown();
+  });
+
+  it('is really stopped (its upload aborted, the day lock let go), so the next try delivers the same version', async () => {
+    const day = '2020-11-21';
+    await seedDay(rig, day);
+    // The first upload stalls mid-file and would hang forever: a server that stopped answering.
+    const transport = new InMemoryTransport().failNext({
+      kind: 'hang',
+      name: 'BINIS_ESHOT_20201121_v1.csv',
+      afterBytes: 10,
+    });
+    const service = rig.createService({ deps: { transport } });
+    await service.start({ http: false, scheduler: false, worker: true });
+    await service.enqueueDay(manual(day));
+    expect(await service.waitForDay(day, { timeoutMs: 30000 })).toMatchObject({
+      state: 'completed',
+      result: { outcome: 'DELIVERED', version: 1, deliveryAttempts: 1 },
+    });
+    // The stuck try was stopped and recorded; the next one sent v1 (the number it had reserved).
+    expect((await ledgerRows(rig.db, day)).map((r) => [r.version, r.outcome, r.error_code])).toEqual([
+      [1, 'FAILED', 'JOB_TIMEOUT'],
+      [1, 'DELIVERED', null],
+    ]);
+    expect(transport.files.has('BINIS_ESHOT_20201121_v1.csv')).toBe(true);
+    expect([...transport.files.keys()].filter((n) => n.endsWith('.part'))).toEqual([]);
+  });
+});

@@ -31,6 +31,7 @@ export async function handleExportDay(
   job: Pick<Job, 'moveToDelayed'>,
   token: string | undefined,
   payload: ExportDayPayload,
+  signal?: AbortSignal,
 ): Promise<ExportDayJobResult> {
   const { day, trigger } = payload;
   if (payload.waitForCompleteness && payload.deadline !== null && ctx.now() < new Date(payload.deadline)) {
@@ -81,6 +82,7 @@ export async function handleExportDay(
       logger: ctx.logger,
       now: ctx.now,
       ingestBehind: ctx.ingestBehind,
+      signal,
     },
     { day, deliver: true, trigger },
   ).catch((err: unknown) => {

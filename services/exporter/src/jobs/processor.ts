@@ -39,10 +39,8 @@ export function createProcessor(ctx: ProcessorContext) {
         }
         case EXPORT_DAY_JOB: {
           const payload = parseJobPayload(ctx.catalog, EXPORT_DAY_JOB, job.data);
-          return await withTimeout(
-            ctx.catalog[EXPORT_DAY_JOB].timeoutMs,
-            handleExportDay(ctx.exportDay, job, token, payload),
-            timedOut,
+          return await stoppedAtTimeout(ctx.catalog[EXPORT_DAY_JOB].timeoutMs, (signal) =>
+            handleExportDay(ctx.exportDay, job, token, payload, signal),
           );
         }
       }
@@ -52,8 +50,29 @@ export function createProcessor(ctx: ProcessorContext) {
   };
 }
 
-/** The try is abandoned, not cancelled: exportDay's advisory lock keeps the next try from running beside it. */
 const timedOut = () => new JobTimeoutError('the try ran past its timeout');
+
+/** How long a try that ran past its timeout is given to close its connections once told to stop. */
+const STOP_GRACE_MS = 15_000;
+
+/**
+ * Run `work` with a time limit that really stops it: past `ms` the signal aborts (the delivery's
+ * SFTP connection and the day lock's wait are closed at once), and the try ends only once the
+ * work has given up (or after STOP_GRACE_MS), so the next try never runs beside the stuck one.
+ */
+async function stoppedAtTimeout<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const running = work(controller.signal);
+  try {
+    return await withTimeout(ms, running, timedOut);
+  } catch (err) {
+    if (err instanceof JobTimeoutError) {
+      controller.abort(err);
+      await withTimeout(STOP_GRACE_MS, running, timedOut).catch(() => undefined);
+    }
+    throw err;
+  }
+}
 
 function forBullMq(err: unknown): unknown {
   if (err instanceof DelayedError || err instanceof UnrecoverableError) return err;
