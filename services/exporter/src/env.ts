@@ -53,9 +53,8 @@ export const ExporterEnv = DatabaseEnv.extend(RedisEnv.shape)
     EXPORT_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
     // Wait before the second job try, doubled after each failure (BullMQ exponential backoff).
     EXPORT_JOB_BACKOFF_MS: z.coerce.number().int().min(0).max(3600000).default(60000),
-    // A try still running after this long counts as failed (a stuck SFTP session must not hold the
-    // day forever). The stuck work itself is not cancelled: the day's advisory lock keeps the next
-    // try from running beside it.
+    // A try still running after this long is stopped: its signal aborts the delivery (the SFTP
+    // connection is closed) and any wait for the day's lock, and it fails JOB_TIMEOUT (retried).
     EXPORT_JOB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86400000).default(3600000),
     // Jobs one process runs at once. Each export holds two PostgreSQL connections and writes a
     // file; waiting for completeness holds nothing (the job sleeps in Redis).
