@@ -81,6 +81,7 @@ export const IngestGroupEnv = z.object({
   // Consumer group: every ingest process of one deployment shares it and splits the partitions.
   INGEST_GROUP_ID: z.string().min(1).default('boarding-ingest'),
 });
+export type IngestGroupEnv = z.infer<typeof IngestGroupEnv>;
 
 /** A duration in whole milliseconds, at least 1 (a limit of 0 would mean none). */
 const positiveMs = z.coerce

@@ -10,7 +10,7 @@ import {
   placeDayExport,
 } from '@boarding/export/build-day-export';
 import { manifestFileName } from '@boarding/export/day-file-format';
-import type { IngestBehind, Manifest } from '@boarding/export/manifest';
+import type { DayStats, IngestBehind, Manifest } from '@boarding/export/manifest';
 import type { ExportSettings } from '@boarding/export/settings';
 import type { Logger } from '@boarding/logger/logger';
 import type { Pool } from 'pg';
@@ -91,6 +91,11 @@ export type DayExportResult = {
   filePath: string;
   manifestPath: string;
   manifest: Manifest;
+  /**
+   * The stats of this run's build (ingestBehind as read now). The manifest's are the same for a
+   * new version; for UNCHANGED and REDELIVERED the manifest is the one delivered before.
+   */
+  buildStats: DayStats;
   /** Delivery tries this run took (0 when nothing was sent). */
   attempts: number;
   target: string | null;
@@ -148,7 +153,7 @@ export async function deliverDayExport(
         supersedes: last?.version ?? null,
         generatedAt: now(),
       });
-      const result = resultOf('BUILT', input.day, placed, null);
+      const result = resultOf('BUILT', input.day, placed, built, null);
       if (!input.deliver) return result;
       const attempts = await deliverAndRecord(ctx, input, placed, {
         serviceDay: input.day,
@@ -178,6 +183,7 @@ function resultOf(
   outcome: DayExportOutcome,
   day: string,
   placed: PlacedDayExport,
+  built: BuiltDayExport,
   target: string | null,
 ): DayExportResult {
   return {
@@ -188,6 +194,7 @@ function resultOf(
     filePath: placed.filePath,
     manifestPath: placed.manifestPath,
     manifest: placed.manifest,
+    buildStats: built.stats,
     attempts: 0,
     target,
   };
@@ -205,7 +212,7 @@ async function sameContent(
   built: BuiltDayExport,
 ): Promise<DayExportResult> {
   const placed = await placeAsDeliveredCopy(ctx.settings, built, last);
-  const result = resultOf('UNCHANGED', input.day, placed, ctx.transport?.target ?? null);
+  const result = resultOf('UNCHANGED', input.day, placed, built, ctx.transport?.target ?? null);
   if (!input.deliver) return result;
   if (last.state === 'IN_FLIGHT') {
     const attempts = await deliverAndRecord(ctx, input, placed, null);
@@ -248,6 +255,26 @@ function attemptBase(
 }
 
 /**
+ * The delivery ledger could not be written (the database away): retryable. The message says what
+ * it means for the version, and the database's code, never its SQL or parameters.
+ */
+export class LedgerUnavailableError extends Error {
+  readonly code = 'LEDGER_UNAVAILABLE';
+  readonly retryable = true;
+  constructor(what: string, cause: unknown) {
+    super(`the delivery ledger could not be written (${databaseErrorCode(cause)}): ${what}`);
+    this.name = 'LedgerUnavailableError';
+  }
+}
+
+/** drizzle wraps the driver's error (`cause`), whose message holds the query and its parameters. */
+function databaseErrorCode(err: unknown): string {
+  const e = err as { code?: unknown; cause?: { code?: unknown } };
+  const code = e.cause?.code ?? e.code;
+  return typeof code === 'string' ? code : 'database error';
+}
+
+/**
  * Errors that mean no byte left for the receiver: the connection was refused or the server was
  * rejected before any file was opened. A reservation whose every try ended so is given back.
  */
@@ -282,7 +309,11 @@ async function deliverAndRecord(
   let sentSomething = false;
   const beforeAttempt = async (attempt: number) => {
     ctx.onProgress?.({ phase: 'deliver', attempt });
-    current = await startAttempt(ctx.pool, { ...base, attempt, startedAt: new Date() });
+    current = await startAttempt(ctx.pool, { ...base, attempt, startedAt: new Date() }).catch(
+      (err: unknown) => {
+        throw new LedgerUnavailableError(`v${m.version}: the try was not started (nothing sent)`, err);
+      },
+    );
   };
   const onAttempt = async (report: AttemptReport) => {
     const id = current;
@@ -299,10 +330,19 @@ async function deliverAndRecord(
         id,
         { outcome: 'FAILED', errorCode: report.error.code, error: report.error.message },
         key,
-      );
+      ).catch((err: unknown) => {
+        throw new LedgerUnavailableError(`v${m.version}: a failed try could not be recorded`, err);
+      });
     } else {
       sentSomething = true;
-      await finishAttempt(ctx.pool, id, { outcome: 'DELIVERED', errorCode: null, error: null }, key);
+      await finishAttempt(ctx.pool, id, { outcome: 'DELIVERED', errorCode: null, error: null }, key).catch(
+        (err: unknown) => {
+          throw new LedgerUnavailableError(
+            `v${m.version} reached the receiver but could not be recorded as delivered; it stays IN_FLIGHT, and the next export sends the same bytes again under v${m.version} or supersedes it`,
+            err,
+          );
+        },
+      );
     }
   };
   try {

@@ -88,12 +88,16 @@ describe('deliverDayExport: a version whose upload may have reached the receiver
         if (cutDatabaseAfterUpload) await proxy.down();
       },
     };
-    await expect(
-      deliverDayExport(
-        { pool: proxied, keyring, settings, transport },
-        { day: DAY, deliver: true, trigger: 'test' },
-      ),
-    ).rejects.toThrow();
+    const failed = deliverDayExport(
+      { pool: proxied, keyring, settings, transport },
+      { day: DAY, deliver: true, trigger: 'test' },
+    );
+    // Said as what it is (the ledger, not the delivery), with the database's code, never its SQL.
+    await expect(failed).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE', retryable: true });
+    await expect(failed).rejects.toThrow(
+      /reached the receiver but could not be recorded|the try was not started/,
+    );
+    await expect(failed).rejects.not.toThrow(/insert into|update "|params/i);
     const firstV1 = receiver.files.get('BINIS_ESHOT_20201120_v1.csv');
     expect(firstV1?.toString('utf8')).toContain(',BUS-202-7,100,KABUL,');
 

@@ -1,4 +1,6 @@
 import { addDays, DAY_MS, MAX_CLOCK_AHEAD_MS, serviceDayStartMs } from '@boarding/contracts/time';
+import { createKafka } from '@boarding/kafka/client';
+import type { Logger } from '@boarding/logger/logger';
 import type { Admin } from 'kafkajs';
 
 /**
@@ -108,5 +110,48 @@ export function ingestBehindProbe(
       lookBackMs: 31 * DAY_MS,
     });
     return { messages: lag.messages, oldestUnreadAt: lag.oldestUnreadAt };
+  };
+}
+
+/**
+ * A reader of the ingest gate with its own Kafka admin connection, made on first use and again
+ * after a failure (Kafka away when a process starts must not keep it from starting: the reading
+ * fails, and the caller decides what that means). `close()` is idempotent.
+ */
+export function createIngestBehindReader(options: {
+  brokers: string[];
+  clientId: string;
+  groupId: string;
+  topic: string;
+  logger?: Logger;
+}): { read: (day: string) => Promise<IngestBehind>; close: () => Promise<void> } {
+  const kafka = createKafka({ brokers: options.brokers, clientId: options.clientId, logger: options.logger });
+  // One connection shared by concurrent readings; forgotten after a failure, made again next time.
+  let admin: Promise<Admin> | undefined;
+  const forget = async (a: Promise<Admin>) => {
+    if (admin === a) admin = undefined;
+    await a.then((c) => c.disconnect()).catch(() => undefined);
+  };
+  const connect = async () => {
+    const a = kafka.admin();
+    await a.connect();
+    return a;
+  };
+  return {
+    async read(day) {
+      admin ??= connect();
+      const current = admin;
+      try {
+        return await ingestBehindProbe(await current, { groupId: options.groupId, topic: options.topic })(
+          day,
+        );
+      } catch (err) {
+        await forget(current);
+        throw err;
+      }
+    },
+    async close() {
+      if (admin) await forget(admin);
+    },
   };
 }

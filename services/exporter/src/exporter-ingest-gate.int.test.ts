@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { deliverDayExport } from '@boarding/delivery/deliver-day-export';
 import { InMemoryTransport } from '@boarding/delivery/memory-transport';
+import { exportSettings } from '@boarding/export/settings';
 import { createTestTopic, produce, type TestTopic } from '@boarding/testing/kafka';
 import {
   createExporterRig,
@@ -145,5 +147,34 @@ describe('exporter: the ingest gate and silent validators', () => {
     expect(alert?.msg).toMatch(/silent fleet on 2020-11-26: 3 of 5/);
     expect((await service.metrics.silentFleetAlerts.get()).values[0]?.value).toBe(1);
     expect((await service.metrics.silentRatio.get()).values[0]?.value).toBeCloseTo(0.6);
+  });
+
+  it('an unchanged nightly run is judged on its own build, not on the manifest delivered before', async () => {
+    const day = '2020-11-28';
+    await seedTaps(rig.db, day, [
+      { validatorId: 'BUS-A-1', seq: 1, cardNo: CARD.cardNo, at: `${day}T09:00:00+03:00` },
+    ]);
+    await seedHeartbeat(rig.db, 'BUS-A-1', 1, '2020-11-29T00:05:00+03:00');
+    // Delivered by hand first (`boarding export run` reads no Kafka lag: ingestBehind null).
+    await deliverDayExport(
+      { pool: rig.db.pool, keyring: rig.keyring, settings: exportSettings(rig.env), transport },
+      { day, deliver: true, trigger: 'cli' },
+    );
+    clock = new Date('2020-11-29T01:00:00Z');
+    const service = rig.createService({ deps: { transport, now: () => clock } });
+    await service.start({ http: false, scheduler: false, worker: true });
+    await service.enqueueDay({
+      day,
+      trigger: 'nightly',
+      waitForCompleteness: true,
+      deadline: '2020-11-29T03:00:00.000Z',
+    });
+    expect(await service.waitForDay(day, { timeoutMs: 20000 })).toMatchObject({
+      state: 'completed',
+      result: { outcome: 'UNCHANGED', version: 1 },
+    });
+    expect(rig.logs.filter((l) => l.alert === true && l.day === day)).toEqual([]);
+    const incomplete = await service.metrics.deliveredIncomplete.get();
+    expect(incomplete.values.find((v) => v.labels.reason === 'ingest-behind')?.value ?? 0).toBe(0);
   });
 });

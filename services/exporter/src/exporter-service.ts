@@ -6,14 +6,12 @@ import type { Keyring } from '@boarding/encryption/keyring';
 import { loadKeyring } from '@boarding/encryption/load-keyring';
 import type { IngestBehind } from '@boarding/export/manifest';
 import { exportSettings } from '@boarding/export/settings';
-import { ingestBehindProbe } from '@boarding/ingest/lag-before';
-import { createKafka } from '@boarding/kafka/client';
+import { createIngestBehindReader } from '@boarding/ingest/lag-before';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Admin } from 'kafkajs';
 import type { Pool } from 'pg';
 import { mountBoard } from './board';
 import type { ExporterEnv } from './env';
@@ -372,48 +370,21 @@ export function createExporterService(
 
 export type ExporterService = ReturnType<typeof createExporterService>;
 
-/**
- * The ingest gate's reading through a Kafka admin client, connected on first use and again after
- * a failure (Kafka away at start must not keep the exporter from starting; the gate then says
- * "unknown", which holds the nightly export back until its deadline).
- */
+/** The ingest gate's reading (SPEC §5), its Kafka connection closed at shutdown. */
 function kafkaIngestBehind(
   env: ExporterEnv,
   logger: Logger,
   shutdown: ShutdownRegistry,
 ): (day: string) => Promise<IngestBehind> {
-  const kafka = createKafka({
+  const reader = createIngestBehindReader({
     brokers: env.KAFKA_BROKERS,
     clientId: `${env.KAFKA_CLIENT_ID}-exporter`,
+    groupId: env.INGEST_GROUP_ID,
+    topic: env.KAFKA_TAPS_TOPIC,
     logger,
   });
-  // One connection shared by concurrent jobs; forgotten after a failure, made again next time.
-  let admin: Promise<Admin> | undefined;
-  const forget = async (a: Promise<Admin>) => {
-    if (admin === a) admin = undefined;
-    await a.then((c) => c.disconnect()).catch(() => undefined);
-  };
-  shutdown.register('kafka admin', async () => {
-    if (admin) await forget(admin);
-  });
-  const connect = async () => {
-    const a = kafka.admin();
-    await a.connect();
-    return a;
-  };
-  return async (day) => {
-    admin ??= connect();
-    const current = admin;
-    try {
-      return await ingestBehindProbe(await current, {
-        groupId: env.INGEST_GROUP_ID,
-        topic: env.KAFKA_TAPS_TOPIC,
-      })(day);
-    } catch (err) {
-      await forget(current);
-      throw err;
-    }
-  };
+  shutdown.register('kafka admin', reader.close);
+  return reader.read;
 }
 
 /**

@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
-import { loadEnv, SftpEnv } from '@boarding/config/env';
+import { IngestGroupEnv, KafkaEnv, loadEnv, SftpEnv } from '@boarding/config/env';
 import { createDb } from '@boarding/db/client';
 import { type DayExportResult, deliverDayExport } from '@boarding/delivery/deliver-day-export';
 import { deliveredVersions, type LedgerEntry, readLedger, summarizeVersion } from '@boarding/delivery/ledger';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import { loadKeyring } from '@boarding/encryption/load-keyring';
+import type { IngestBehind } from '@boarding/export/manifest';
 import { ExportEnv, exportSettings } from '@boarding/export/settings';
+import { createIngestBehindReader } from '@boarding/ingest/lag-before';
 import type { Command } from 'commander';
 import { parseDay, wholeNumber } from '../arguments';
 import { emit, type GlobalOptions, table } from '../output';
@@ -42,6 +44,7 @@ export function registerExport(program: Command): void {
       const transport = options.deliver ? sftpTransportFromEnv(loadEnv(SftpEnv)) : undefined;
       const keyring = loadKeyring();
       const { pool } = createDb();
+      const gate = ingestGateFromEnv();
       const bar = options.json ? undefined : createProgressBar(`export ${day}`, { total: false });
       try {
         await verifyKeys(pool, keyring);
@@ -52,6 +55,7 @@ export function registerExport(program: Command): void {
             keyring,
             settings,
             transport,
+            ingestBehind: gate?.read,
             onProgress: (e) =>
               e.phase === 'build'
                 ? bar?.update({ phase: 'building', rows: e.rows })
@@ -63,6 +67,7 @@ export function registerExport(program: Command): void {
         emit(options, result, describeResult);
       } finally {
         bar?.stop();
+        await gate?.close();
         await pool.end();
       }
     });
@@ -118,6 +123,48 @@ export function registerExport(program: Command): void {
         await pool.end();
       }
     });
+}
+
+/** How long `export run` waits for the ingest's lag before stating it unknown (Kafka away). */
+const GATE_READ_TIMEOUT_MS = 10_000;
+
+/**
+ * The ingest gate's reading for the manifest's stats.ingestBehind (SPEC §5), when Kafka is
+ * configured (KAFKA_BROKERS): the file is built and delivered all the same, and says how far the
+ * ingest was behind; a reading that fails or takes longer than 10 s leaves it null.
+ */
+function ingestGateFromEnv():
+  | { read: (day: string) => Promise<IngestBehind>; close: () => Promise<void> }
+  | undefined {
+  let env: KafkaEnv & IngestGroupEnv;
+  try {
+    env = loadEnv(KafkaEnv.extend(IngestGroupEnv.shape));
+  } catch {
+    return undefined;
+  }
+  const reader = createIngestBehindReader({
+    brokers: env.KAFKA_BROKERS,
+    clientId: `${env.KAFKA_CLIENT_ID}-export`,
+    groupId: env.INGEST_GROUP_ID,
+    topic: env.KAFKA_TAPS_TOPIC,
+  });
+  return {
+    read: async (day) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer from Kafka within ${GATE_READ_TIMEOUT_MS} ms`)),
+          GATE_READ_TIMEOUT_MS,
+        );
+      });
+      try {
+        return await Promise.race([reader.read(day), late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close: reader.close,
+  };
 }
 
 function ledgerTable(rows: LedgerEntry[]): string {

@@ -98,7 +98,8 @@ export async function handleExportDay(
   ctx.metrics.days.inc({ outcome: result.outcome });
   ctx.metrics.lastSuccess.setToCurrentTime();
   // boarding_export_last_nightly_day_seconds is read from the ledger at scrape time.
-  if (trigger === 'nightly') alertOnIncompleteNight(ctx, day, result.manifest.stats);
+  // This run's build, not the manifest delivered earlier (an UNCHANGED run keeps that one).
+  if (trigger === 'nightly') alertOnIncompleteNight(ctx, day, result.buildStats);
   ctx.logger.info(
     {
       day,
