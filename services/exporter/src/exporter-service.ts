@@ -101,7 +101,7 @@ export function createExporterService(
     connection: redis,
     prefix: env.EXPORT_QUEUE_PREFIX,
   });
-  queue.on('error', (err: Error) => logger.error({ err: err.message }, 'queue error'));
+  queue.on('error', (err: Error) => logRedisError(logger, err, 'queue error'));
 
   const metrics = createExporterMetrics({
     failingDays: () =>
@@ -343,7 +343,7 @@ export function createExporterService(
         worker = w;
         w.on('completed', (job) => metrics.jobs.inc({ name: job.name, status: 'completed' }));
         w.on('failed', onFailed);
-        w.on('error', (err: Error) => logger.error({ err: err.message }, 'worker error'));
+        w.on('error', (err: Error) => logRedisError(logger, err, 'worker error'));
         shutdown.register('worker', () => w.close());
         await w.waitUntilReady();
       }
@@ -369,6 +369,19 @@ export function createExporterService(
 }
 
 export type ExporterService = ReturnType<typeof createExporterService>;
+
+// Redis away for a moment (a restart, a failover): ioredis reconnects by itself and BullMQ carries
+// on; a line per failed command at error level would page on every restart.
+const CONNECTION_LOST = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|connect ETIMEDOUT/;
+
+function logRedisError(logger: Logger, err: Error, what: string): void {
+  const code = (err as { code?: unknown }).code;
+  if (CONNECTION_LOST.test(`${typeof code === 'string' ? code : ''} ${err.message}`)) {
+    logger.warn({ err: err.message }, `${what}: Redis connection lost, reconnecting`);
+  } else {
+    logger.error({ err: err.message }, what);
+  }
+}
 
 /** The ingest gate's reading (SPEC §5), its Kafka connection closed at shutdown. */
 function kafkaIngestBehind(
