@@ -3,18 +3,14 @@ import {
   createExporterRig,
   type ExporterRig,
   eventually,
+  PERSONAL_CARD,
   seedHeartbeat,
   seedMatch,
   seedTaps,
 } from './exporter.test-helpers';
 import { NIGHTLY_SCHEDULER_ID } from './jobs/nightly';
 
-const CARD = {
-  cardNo: '0400000000000A01',
-  cardKind: 'PERSONAL',
-  tcKimlikNo: '10000000146',
-  hesCode: 'ABCD1234X9',
-} as const;
+const CARD = PERSONAL_CARD;
 
 async function seedCompleteDay(rig: ExporterRig, day: string, next: string): Promise<void> {
   await seedTaps(rig.db, day, [

@@ -1,24 +1,17 @@
 import { InMemoryTransport } from '@boarding/delivery/memory-transport';
 import {
+  ANONYMOUS_CARD,
   createExporterRig,
   type ExporterRig,
   eventually,
   ledgerRows,
+  rechecks,
   seedHeartbeat,
   seedMatch,
   seedTaps,
 } from './exporter.test-helpers';
 
-const CARD = {
-  cardNo: '0400000000000A01',
-  cardKind: 'ANONYMOUS',
-  tcKimlikNo: '17291716060',
-  hesCode: 'ZZZZ9999Q1',
-} as const;
-
-async function rechecks(service: ReturnType<ExporterRig['createService']>): Promise<number> {
-  return (await service.metrics.rechecks.get()).values[0]?.value ?? 0;
-}
+const CARD = ANONYMOUS_CARD;
 
 /**
  * The nightly export of D waits for completeness until the deadline on D+1 (SPEC §5). The

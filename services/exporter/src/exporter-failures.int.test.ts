@@ -5,18 +5,14 @@ import {
   createExporterRig,
   type ExporterRig,
   ledgerRows,
+  PERSONAL_CARD,
   seedHeartbeat,
   seedMatch,
   seedTaps,
 } from './exporter.test-helpers';
 import type { ExporterService } from './exporter-service';
 
-const CARD = {
-  cardNo: '0400000000000A01',
-  cardKind: 'PERSONAL',
-  tcKimlikNo: '10000000146',
-  hesCode: 'ABCD1234X9',
-} as const;
+const CARD = PERSONAL_CARD;
 
 async function seedDay(rig: ExporterRig, day: string): Promise<void> {
   await seedTaps(rig.db, day, [

@@ -4,24 +4,17 @@ import { InMemoryTransport } from '@boarding/delivery/memory-transport';
 import { exportSettings } from '@boarding/export/settings';
 import { createTestTopic, produce, type TestTopic } from '@boarding/testing/kafka';
 import {
+  ANONYMOUS_CARD,
   createExporterRig,
   type ExporterRig,
   eventually,
+  rechecks,
   seedHeartbeat,
   seedMatch,
   seedTaps,
 } from './exporter.test-helpers';
 
-const CARD = {
-  cardNo: '0400000000000A01',
-  cardKind: 'ANONYMOUS',
-  tcKimlikNo: '17291716060',
-  hesCode: 'ZZZZ9999Q1',
-} as const;
-
-async function rechecks(service: ReturnType<ExporterRig['createService']>): Promise<number> {
-  return (await service.metrics.rechecks.get()).values[0]?.value ?? 0;
-}
+const CARD = ANONYMOUS_CARD;
 
 /**
  * SPEC §5: a day is never judged complete on data the ingest has not read (the gate reads the

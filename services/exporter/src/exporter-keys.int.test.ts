@@ -4,17 +4,13 @@ import { Keyring } from '@boarding/encryption/keyring';
 import {
   createExporterRig,
   type ExporterRig,
+  PERSONAL_CARD,
   seedHeartbeat,
   seedMatch,
   seedTaps,
 } from './exporter.test-helpers';
 
-const CARD = {
-  cardNo: '0400000000000A01',
-  cardKind: 'PERSONAL',
-  tcKimlikNo: '10000000146',
-  hesCode: 'ABCD1234X9',
-} as const;
+const CARD = PERSONAL_CARD;
 
 describe('exporter: a wrong data key in the nightly decrypt', () => {
   let rig: ExporterRig;

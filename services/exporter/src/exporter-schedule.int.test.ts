@@ -6,6 +6,7 @@ import {
   createExporterRig,
   type ExporterRig,
   ledgerRows,
+  PERSONAL_CARD,
   seedHeartbeat,
   seedMatch,
   seedTaps,
@@ -16,12 +17,7 @@ import { runNight } from './run-night';
 
 const HEADER =
   'tc_kimlik_no,hes_kodu,kart_no,kart_turu,binis_zamani,ulasim_turu,hat_kodu,arac_no,durak_kodu,dogrulayici_no,islem_no,sonuc,red_nedeni\r\n';
-const CARD = {
-  cardNo: '0400000000000A01',
-  cardKind: 'PERSONAL',
-  tcKimlikNo: '10000000146',
-  hesCode: 'ABCD1234X9',
-} as const;
+const CARD = PERSONAL_CARD;
 
 // Oracles written independently of the code under test (no contracts/time): Intl for the Istanbul
 // wall clock, plain UTC arithmetic for the days.

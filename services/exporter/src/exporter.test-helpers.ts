@@ -14,6 +14,27 @@ import { Redis } from 'ioredis';
 import { ExporterEnv } from './env';
 import { createExporterService, type ExporterDeps, type ExporterService } from './exporter-service';
 
+/** A personal card the tests match (its TC and HES appear in expected rows). */
+export const PERSONAL_CARD = {
+  cardNo: '0400000000000A01',
+  cardKind: 'PERSONAL',
+  tcKimlikNo: '10000000146',
+  hesCode: 'ABCD1234X9',
+} as const;
+
+/** An anonymous (hamiline) card with the same number, for tests that match it instead. */
+export const ANONYMOUS_CARD = {
+  cardNo: '0400000000000A01',
+  cardKind: 'ANONYMOUS',
+  tcKimlikNo: '17291716060',
+  hesCode: 'ZZZZ9999Q1',
+} as const;
+
+/** Times a service found its nightly day incomplete and slept (its rechecks counter). */
+export async function rechecks(service: ExporterService): Promise<number> {
+  return (await service.metrics.rechecks.get()).values[0]?.value ?? 0;
+}
+
 /** One pino line as written (JSON), for assertions on what was logged. */
 export type LogLine = { level: number; msg: string } & Record<string, unknown>;
 
