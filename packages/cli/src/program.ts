@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { environmentWith } from '@boarding/config/env';
 import { Command, CommanderError } from 'commander';
+import { registerApiKey } from './commands/apikey';
 import { registerDay } from './commands/day';
 import { registerDeadletters } from './commands/deadletters';
 import { registerDemo } from './commands/demo';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerStack(program);
   registerMigrate(program);
   registerRegistry(program);
+  registerApiKey(program);
   registerIngest(program);
   registerServe(program);
   registerSimulate(program);

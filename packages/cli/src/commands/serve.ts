@@ -1,5 +1,6 @@
 import { main as serveExporter } from '@boarding/exporter-service/main';
 import { main as serveIngest } from '@boarding/ingest-service/main';
+import { main as serveRegistryApi } from '@boarding/registry-api-service/main';
 import type { Command } from 'commander';
 import { parseDay, wholeNumber } from '../arguments';
 
@@ -8,6 +9,7 @@ type ServeOptions = { port?: number; night?: string };
 const SERVICES: Record<string, (o: ServeOptions) => Promise<void>> = {
   ingest: serveIngest,
   exporter: serveExporter,
+  'registry-api': serveRegistryApi,
 };
 
 /**
@@ -26,7 +28,11 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run a service in the foreground until SIGTERM (/healthz, /readyz, /metrics on --port)')
     .argument('<service>', `one of: ${Object.keys(SERVICES).join(', ')}`)
-    .option('--port <port>', 'port of the ops endpoints', wholeNumber(0, 65535))
+    .option(
+      '--port <port>',
+      'port of the ops endpoints (registry-api: of the API and its ops endpoints)',
+      wholeNumber(0, 65535),
+    )
     .option(
       '--night <YYYY-MM-DD>',
       'exporter: run the nightly export job of this day now on a worker, print its outcome as JSON, and exit',

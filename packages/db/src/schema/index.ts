@@ -1,5 +1,6 @@
 // The schema index drizzle-kit reads (the one barrel CONVENTIONS allows). `boardings` is
 // partitioned and created by a custom migration, so it is imported from './boardings' directly.
+export * from './api-keys';
 export * from './cards';
 export * from './dead-letters';
 export * from './deliveries';
@@ -7,6 +8,7 @@ export * from './duplicate-taps';
 export * from './heartbeat-log';
 export * from './import-runs';
 export * from './key-checks';
+export * from './locations';
 export * from './matches';
 export * from './nightly-runs';
 export * from './persons';

@@ -1,0 +1,109 @@
+import { classifyDatabaseError } from '@boarding/db/errors';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+
+/** SPEC §9's error body. `field` names the request field at fault, or is null. */
+export type ErrorBody = { code: string; field: string | null; message: string };
+
+/** A failure the API answers with its own status and body (the transport's one error type). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field: string | null = null,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  body(): ErrorBody {
+    return { code: this.code, field: this.field, message: this.message };
+  }
+}
+
+/**
+ * The first problem of a request part, as 400 naming its field. The message is the schema's
+ * rule (the contracts' schemas never echo a value) or zod's for a type or shape problem, which
+ * quotes no input either: a TC or HES code typed into the wrong field is not sent back.
+ */
+export function invalidRequest(error: z.ZodError, part: 'body' | 'params' | 'query'): ApiError {
+  const issue = error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : null;
+  const rule = issue?.code === 'custom' ? issue.message : issueRule(issue);
+  return new ApiError(400, 'INVALID_INPUT', `${field ?? part}: ${rule}`, field);
+}
+
+function issueRule(issue: z.core.$ZodIssue | undefined): string {
+  switch (issue?.code) {
+    case 'invalid_type':
+      return `must be ${issue.expected}`;
+    case 'unrecognized_keys':
+      return `${issue.keys.length} unknown field(s)`;
+    case 'too_big':
+    case 'too_small':
+      return 'has the wrong length';
+    default:
+      return 'invalid';
+  }
+}
+
+// Fastify's own refusals (before a handler runs), as SPEC §9 bodies.
+const FASTIFY_ERRORS: Record<string, { code: string; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'BODY_TOO_LARGE', message: 'request body too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send application/json' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'INVALID_JSON', message: 'body: empty JSON body' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_JSON', message: 'body: not valid JSON' },
+};
+
+/**
+ * Map every failure once, here: ApiError as it says; fastify's refusals (413, 415, bad JSON)
+ * by code; anything else is a 500 whose body says nothing of the cause (it could hold SQL and
+ * its parameters), logged by its name and code only.
+ */
+export function installErrorHandling(
+  app: FastifyInstance,
+  log: (entry: Record<string, unknown>, message: string) => void,
+): void {
+  app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+    if (err instanceof ApiError) return reply.code(err.status).send(err.body());
+    const known = typeof err.code === 'string' ? FASTIFY_ERRORS[err.code] : undefined;
+    if (known && typeof err.statusCode === 'number') {
+      return reply.code(err.statusCode).send({ ...known, field: null } satisfies ErrorBody);
+    }
+    if (err.statusCode === 400 && err.code?.startsWith('FST_')) {
+      return reply
+        .code(400)
+        .send({ code: 'INVALID_REQUEST', field: null, message: 'malformed request' } satisfies ErrorBody);
+    }
+    log(
+      // Never the error's message: it can hold SQL with its parameters (a sealed TC, a card).
+      {
+        route: request.routeOptions.url,
+        error: err.name,
+        code: typeof err.code === 'string' ? err.code : undefined,
+      },
+      'request failed',
+    );
+    // The database away or busy: the client may try again (SPEC §9: 503), unlike a bug of ours.
+    const unavailable = databaseAway(err);
+    return reply.code(unavailable ? 503 : 500).send({
+      code: unavailable ? 'DATABASE_UNAVAILABLE' : 'INTERNAL',
+      field: null,
+      message: unavailable ? 'the registry is unavailable; try again shortly' : 'internal error',
+    } satisfies ErrorBody);
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send({ code: 'NOT_FOUND', field: null, message: 'no such route' } satisfies ErrorBody),
+  );
+}
+
+/** drizzle wraps the driver's error (DrizzleQueryError → cause): classify the whole chain. */
+function databaseAway(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && typeof e === 'object' && e !== null; depth++) {
+    if (classifyDatabaseError(e) === 'transient') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -1,0 +1,33 @@
+import { loadEnv } from '@boarding/config/env';
+import { createDb } from '@boarding/db/client';
+import { loadKeyring } from '@boarding/encryption/load-keyring';
+import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
+import { createLogger } from '@boarding/logger/logger';
+import { verifyKeyring } from '@boarding/registry/key-check';
+import { RegistryApiEnv } from './env';
+import { createRegistryApiService } from './registry-api';
+
+/** `boarding serve registry-api`: env → logger → keyring, verified → service → start, until SIGTERM. */
+export async function main(overrides: { port?: number } = {}): Promise<void> {
+  const env = loadEnv(RegistryApiEnv);
+  if (overrides.port !== undefined) env.REGISTRY_API_PORT = overrides.port;
+  const logger = createLogger('registry-api');
+  const keyring = loadKeyring();
+  // A wrong key would show every match as undecryptable: refused at start, naming the key id.
+  const check = createDb({ url: env.DATABASE_URL, pool: { max: 1 } });
+  try {
+    await verifyKeyring(check.pool, keyring);
+  } finally {
+    await check.pool.end();
+  }
+  const shutdown = new ShutdownRegistry(logger);
+  shutdown.listen();
+  const service = createRegistryApiService(env, logger, shutdown, { keyring });
+  try {
+    await service.start();
+  } catch (err) {
+    // Close what was opened (pool, port), or its handles would keep a failed process alive.
+    await shutdown.stop().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,65 @@
+import { Writable } from 'node:stream';
+import type { Db } from '@boarding/db/client';
+import type { Keyring } from '@boarding/encryption/keyring';
+import { createLogger, type Logger } from '@boarding/logger/logger';
+import type { ApiKeyChannel } from '@boarding/registry/api-keys/api-key-format';
+import { createApiKey } from '@boarding/registry/verbs/create-api-key';
+import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
+import { createKeyringForTests } from '@boarding/testing/keyring';
+import type { FastifyInstance } from 'fastify';
+import { createRegistryApi } from './registry-api';
+
+/**
+ * A registry API on its own migrated database, with every log line it writes kept in `logs`
+ * (so a test can check that no TC, HES or key reached them).
+ */
+export type ApiRig = {
+  database: TestDatabase;
+  keyring: Keyring;
+  app: FastifyInstance;
+  logs: string[];
+  logger: Logger;
+  keyFor: (channel: ApiKeyChannel, locationId?: string) => Promise<{ id: string; key: string }>;
+  close: () => Promise<void>;
+};
+
+export const TEST_BODY_LIMIT = 1024;
+
+export async function createApiRig(label: string, options: { db?: Db } = {}): Promise<ApiRig> {
+  const database = await createTestDatabase(label);
+  const keyring = createKeyringForTests();
+  const logs: string[] = [];
+  const logger = createLogger('registry-api-test', {
+    level: 'debug',
+    destination: new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logs.push(chunk.toString('utf8'));
+        done();
+      },
+    }),
+  });
+  const app = createRegistryApi({
+    db: options.db ?? database.db,
+    keyring,
+    logger,
+    bodyLimitBytes: TEST_BODY_LIMIT,
+  });
+  return {
+    database,
+    keyring,
+    app,
+    logs,
+    logger,
+    keyFor: async (channel, locationId) =>
+      createApiKey({
+        ctx: { db: database.db, actor: { id: 'test', channel: 'ADMIN' } },
+        input: { channel, ...(locationId ? { locationId } : {}) },
+      }),
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+
+export const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });

@@ -1,0 +1,144 @@
+import { createDb, type Db } from '@boarding/db/client';
+import type { Keyring } from '@boarding/encryption/keyring';
+import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
+import type { Logger } from '@boarding/logger/logger';
+import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
+import { type ApiClient, authenticateApiKey } from '@boarding/registry/verbs/authenticate-api-key';
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { ApiError, installErrorHandling, invalidRequest } from './api-error';
+import type { RegistryApiEnv } from './env';
+import { buildOpenApiDocument } from './openapi';
+import { ROUTES, type RouteDefinition, type RouteDeps } from './routes';
+
+export type RegistryApiOptions = {
+  db: Db;
+  keyring: Keyring;
+  logger: Logger;
+  bodyLimitBytes: number;
+  now?: () => Date;
+};
+
+/**
+ * The registry API as a fastify instance, not listening: /healthz, /readyz, /metrics (the ops
+ * server every service has), /openapi.json and the /v1 routes. Tests inject into it.
+ */
+export function createRegistryApi(options: RegistryApiOptions): FastifyInstance {
+  const { db, logger } = options;
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  // Labels are the route *pattern* and the status: never a URL, which could hold a card number.
+  const requests = new Counter({
+    name: 'registry_api_requests_total',
+    help: 'Requests answered, by route pattern, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: [metrics],
+  });
+  const duration = new Histogram({
+    name: 'registry_api_request_seconds',
+    help: 'Time to answer, by route pattern',
+    labelNames: ['route'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [metrics],
+  });
+  const app = createOpsServer({
+    registry: metrics,
+    ready: async () => {
+      try {
+        await db.execute(sql`select 1`);
+        return { ready: true };
+      } catch (err) {
+        return { ready: false, detail: { postgres: errorCode(err) } };
+      }
+    },
+  });
+  installErrorHandling(app, (entry, message) => logger.error(entry, message));
+  // JSON only: fastify would hand a text/plain body to the schema as a string (a 400 that hides
+  // the real mistake); without the parser it is 415.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    requests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    duration.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  const document = buildOpenApiDocument(ROUTES);
+  app.get('/openapi.json', async () => document);
+
+  const deps: RouteDeps = { db, keyring: options.keyring, now: options.now ?? (() => new Date()) };
+  for (const route of ROUTES) mountRoute(app, route, deps, options.bodyLimitBytes);
+  return app;
+}
+
+/**
+ * Order of checks: the key (401), its channel (403), then the request (400): a caller without
+ * the right key learns nothing about what a valid request looks like.
+ */
+function mountRoute(app: FastifyInstance, route: RouteDefinition, deps: RouteDeps, bodyLimit: number): void {
+  app.route({
+    method: route.method,
+    url: route.url,
+    bodyLimit,
+    handler: async (request) => {
+      const client = await authenticate(request, deps);
+      if (!route.channels.includes(client.channel)) {
+        throw new ApiError(403, 'WRONG_CHANNEL', `a ${client.channel} key may not call this operation`);
+      }
+      const params = parsePart(route.params, request.params, 'params');
+      const body = parsePart(route.body, request.body, 'body');
+      return route.handler({ client, body, params }, deps);
+    },
+  });
+}
+
+function parsePart(schema: RouteDefinition['body'], value: unknown, part: 'body' | 'params'): unknown {
+  if (schema === undefined) return undefined;
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw invalidRequest(result.error, part);
+  return result.data;
+}
+
+// A key is ~60 characters; anything much longer is not one and is not hashed or looked up.
+const BEARER = /^Bearer ([!-~]{1,128})$/;
+
+async function authenticate(request: FastifyRequest, deps: RouteDeps): Promise<ApiClient> {
+  const header = request.headers.authorization;
+  const key = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+  if (key === undefined) {
+    throw new ApiError(401, 'UNAUTHENTICATED', 'send an API key as Authorization: Bearer <key>');
+  }
+  const client = await authenticateApiKey({ ctx: { db: deps.db }, key });
+  // One answer for unknown, wrong and revoked keys: nothing to learn by probing.
+  if (client === null) throw new ApiError(401, 'UNAUTHENTICATED', 'unknown or revoked API key');
+  return client;
+}
+
+/**
+ * The service: its pool, the API and their teardown. Registered in start order, stopped in
+ * reverse: the HTTP server (stop intake; fastify's close waits for requests in flight) → the
+ * PostgreSQL pool.
+ */
+export function createRegistryApiService(
+  env: RegistryApiEnv,
+  logger: Logger,
+  shutdown: ShutdownRegistry,
+  clients: { keyring: Keyring },
+): { app: FastifyInstance; start: () => Promise<void> } {
+  const { db, pool } = createDb({ url: env.DATABASE_URL });
+  shutdown.register('postgres pool', () => pool.end());
+  const app = createRegistryApi({
+    db,
+    keyring: clients.keyring,
+    logger,
+    bodyLimitBytes: env.REGISTRY_API_BODY_LIMIT_BYTES,
+  });
+  shutdown.register('http server', () => app.close());
+  return {
+    app,
+    start: async () => {
+      const address = await app.listen({ host: env.REGISTRY_API_HOST, port: env.REGISTRY_API_PORT });
+      logger.info({ address }, 'registry API listening');
+    },
+  };
+}
