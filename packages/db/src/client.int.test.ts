@@ -1,20 +1,11 @@
 import { createServer, type Socket } from 'node:net';
+import { withTimeout } from '@boarding/lifecycle/time-limit';
 import { createDb } from './client';
 import { classifyDatabaseError } from './errors';
 
 /** `work`, or a clear failure if it is still pending after `ms` (a bound, not a measurement). */
-async function settleWithin<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const pending = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
-  });
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, pending]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const settleWithin = <T>(ms: number, work: Promise<T>): Promise<T> =>
+  withTimeout(ms, work, () => new Error(`still pending after ${ms} ms`));
 
 async function failure(run: Promise<unknown>): Promise<unknown> {
   try {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 // The local stack's settings (.local/stack.env); @boarding/testing depends on this package.
 const testEnv = () => loadEnv(SftpEnv.extend({ SFTP_LOCAL_INCOMING: z.string().min(1) }));
 
+import { withTimeout } from '@boarding/lifecycle/time-limit';
 import { connectPinnedSftp, HostKeyMismatchError, type SftpSettings, sftpSettingsFromEnv } from './connect';
 
 function settings(overrides: Partial<SftpSettings> = {}): SftpSettings {
@@ -111,18 +112,8 @@ async function silentRelay(target: { host: string; port: number }, silentFromSta
 }
 
 /** `work`, or a clear failure if it is still pending after `ms` (a bound, not a measurement). */
-async function settleWithin<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const pending = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
-  });
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, pending]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const settleWithin = <T>(ms: number, work: Promise<T>): Promise<T> =>
+  withTimeout(ms, work, () => new Error(`still pending after ${ms} ms`));
 
 describe('SFTP connection limits: a server that stops answering never holds a caller forever', () => {
   it('gives up on a server that accepts the connection but never answers: SFTP_TIMEOUT naming connect, connection closed', async () => {

@@ -8,6 +8,7 @@ import type { IngestBehind } from '@boarding/export/manifest';
 import { exportSettings } from '@boarding/export/settings';
 import { createIngestBehindReader } from '@boarding/ingest/lag-before';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
+import { withTimeout } from '@boarding/lifecycle/time-limit';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
 import { type Job, Queue, Worker } from 'bullmq';
@@ -28,7 +29,6 @@ import { catchUpJobId, NIGHTLY_JOB, NIGHTLY_SCHEDULER_ID } from './jobs/nightly'
 import { lastNightlyRun } from './jobs/nightly-runs';
 import { createProcessor } from './jobs/processor';
 import { createExporterMetrics } from './metrics';
-import { withTimeout } from './with-timeout';
 
 /** Outbound dependencies and the clock, chosen by main.ts (real) or a test (twins, a fixed clock). */
 export type ExporterDeps = {

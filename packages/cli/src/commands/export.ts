@@ -8,6 +8,7 @@ import { loadKeyring } from '@boarding/encryption/load-keyring';
 import type { IngestBehind } from '@boarding/export/manifest';
 import { ExportEnv, exportSettings } from '@boarding/export/settings';
 import { createIngestBehindReader } from '@boarding/ingest/lag-before';
+import { withTimeout } from '@boarding/lifecycle/time-limit';
 import type { Command } from 'commander';
 import { parseDay, wholeNumber } from '../arguments';
 import { emit, type GlobalOptions, table } from '../output';
@@ -149,20 +150,12 @@ function ingestGateFromEnv():
     topic: env.KAFKA_TAPS_TOPIC,
   });
   return {
-    read: async (day) => {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer from Kafka within ${GATE_READ_TIMEOUT_MS} ms`)),
-          GATE_READ_TIMEOUT_MS,
-        );
-      });
-      try {
-        return await Promise.race([reader.read(day), late]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    read: (day) =>
+      withTimeout(
+        GATE_READ_TIMEOUT_MS,
+        reader.read(day),
+        () => new Error(`no answer from Kafka within ${GATE_READ_TIMEOUT_MS} ms`),
+      ),
     close: reader.close,
   };
 }

@@ -1,5 +1,5 @@
+import { withTimeout } from '@boarding/lifecycle/time-limit';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
-import { withTimeout } from '../with-timeout';
 import { isJobName, type JobCatalog, parseJobPayload } from './catalog';
 import { EXPORT_DAY_JOB } from './export-day';
 import { type ExportDayHandlerContext, handleExportDay } from './export-day.handler';
