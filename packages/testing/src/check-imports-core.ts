@@ -40,6 +40,8 @@ export const LAYERS: readonly Layer[] = [
       '@boarding/encryption',
       '@boarding/sftp',
       '@boarding/ops-http',
+      // The HES service client (timeouts, retries, breaker) and its stand-in: outbound I/O, no business rule.
+      '@boarding/hes',
     ],
     sameLayer: true,
   },

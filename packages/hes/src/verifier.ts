@@ -1,0 +1,56 @@
+import { maskHes, maskTc } from '@boarding/contracts/mask';
+
+export type HesStatus = 'RISKY' | 'RISKLESS';
+export const HES_STATUSES: readonly HesStatus[] = ['RISKY', 'RISKLESS'];
+
+export type HesVerifyInput = { tcKimlikNo: string; hesCode: string };
+export type HesVerifyResult = { status: HesStatus };
+
+/**
+ * The Ministry's HES service (SPEC §9): does this HES code belong to this TC, and what is its
+ * status? Resolves with the status, or rejects with HesCodeMismatchError (the answer is no) or
+ * HesServiceUnavailableError (no answer could be had). Nothing else means "accepted": a caller
+ * must never treat a failure as a yes. Chosen in `main.ts`: the HTTP client in a service, the
+ * in-memory twin in unit tests of callers.
+ */
+export type HesVerifier = {
+  verify(input: HesVerifyInput, options?: { signal?: AbortSignal }): Promise<HesVerifyResult>;
+};
+
+/** The HES code does not belong to that TC (or the service does not know it). Never retried. */
+export class HesCodeMismatchError extends Error {
+  readonly code = 'HES_CODE_MISMATCH';
+  readonly retryable = false;
+  constructor(input: HesVerifyInput) {
+    // KVKK (SPEC §3): only masked values, so the message may be logged as it is.
+    super(`HES code ${maskHes(input.hesCode)} does not belong to TC ${maskTc(input.tcKimlikNo)}`);
+    this.name = 'HesCodeMismatchError';
+  }
+}
+
+/** Why no answer could be had; for logs and metrics, never shown to a citizen. */
+export type HesUnavailableReason =
+  | 'TIMEOUT'
+  | 'CONNECTION'
+  | 'HTTP_5XX'
+  | 'UNEXPECTED_STATUS'
+  | 'MALFORMED_RESPONSE'
+  | 'CIRCUIT_OPEN';
+
+/**
+ * The HES service could not answer: timeout, connection refused, 5xx, a body that is no answer,
+ * or the circuit breaker is open. The registry API maps it to 503 HES_SERVICE_UNAVAILABLE.
+ * Messages never carry the TC or HES code (callers pass only the reason and a description).
+ */
+export class HesServiceUnavailableError extends Error {
+  readonly code = 'HES_SERVICE_UNAVAILABLE';
+  constructor(
+    readonly reason: HesUnavailableReason,
+    detail: string,
+    // False only when the service refused the request itself (e.g. 401): trying again cannot help.
+    readonly retryable = true,
+  ) {
+    super(`HES service unavailable (${reason}): ${detail}`);
+    this.name = 'HesServiceUnavailableError';
+  }
+}
