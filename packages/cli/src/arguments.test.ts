@@ -1,4 +1,4 @@
-import { wholeNumber } from './arguments';
+import { parseCardNo, parseInstant, UsageError, wholeNumber } from './arguments';
 
 describe('whole-number arguments', () => {
   it('takes digits (with _ as a separator) in range and refuses anything else before any work', () => {
@@ -7,5 +7,23 @@ describe('whole-number arguments', () => {
     for (const bad of ['abc', '1.5', '-1', '1e3', '0', '', '99999999999999999'])
       expect(() => atLeastOne(bad)).toThrow(/whole number/);
     expect(() => wholeNumber(0, 65535)('70000')).toThrow('must be a whole number from 0 to 65535');
+  });
+});
+
+describe('card and instant arguments', () => {
+  it('normalises a card number as SPEC §2 does and refuses others without echoing them', () => {
+    expect(parseCardNo(' 04a1b2c3 ')).toBe('04A1B2C3');
+    for (const bad of ['04A1B2C', '04A1B2C3D4E5F6A7B8C9D', 'XYZ12345', '']) {
+      expect(() => parseCardNo(bad)).toThrow(UsageError);
+    }
+    expect(() => parseCardNo('XYZ12345')).toThrow('--card must be 8-20 characters of 0-9 A-F');
+  });
+
+  it('takes an ISO 8601 instant with an offset only', () => {
+    expect(parseInstant('2020-11-01T12:00:00+03:00', '--at').toISOString()).toBe('2020-11-01T09:00:00.000Z');
+    expect(parseInstant('2020-11-01T09:00:00Z', '--at').toISOString()).toBe('2020-11-01T09:00:00.000Z');
+    for (const bad of ['2020-11-01T12:00:00', '2020-11-01', 'yesterday', '2020-02-30T00:00:00Z']) {
+      expect(() => parseInstant(bad, '--at')).toThrow('--at must be an ISO 8601 instant with an offset');
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { isCalendarDay } from '@boarding/contracts/time';
+import { normaliseCardNo } from '@boarding/contracts/card-no';
+import { isCalendarDay, parseOffsetDateTime } from '@boarding/contracts/time';
 import { InvalidArgumentError } from 'commander';
 
 /** A service day argument: YYYY-MM-DD and a real calendar date (2020-02-30 is refused). */
@@ -26,4 +27,27 @@ export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (value:
     }
     return n;
   };
+}
+
+/** A malformed argument: the command prints it and exits 2 (usage), never 1 (a failed run). */
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}
+
+/** A card number as SPEC §2 has it (trimmed, upper-cased, 8–20 hex); the value is not echoed. */
+export function parseCardNo(value: string, what = '--card'): string {
+  const result = normaliseCardNo(value);
+  if (!result.ok) throw new UsageError(`${what} must be 8-20 characters of 0-9 A-F`);
+  return result.value;
+}
+
+/** An instant as ISO 8601 with an offset (`Z` or `+03:00`): a bare local time is ambiguous. */
+export function parseInstant(value: string, what: string): Date {
+  const result = parseOffsetDateTime(value.trim());
+  if (!result.ok) {
+    throw new UsageError(
+      `${what} must be an ISO 8601 instant with an offset, e.g. 2020-11-20T08:15:00+03:00 or …Z`,
+    );
+  }
+  return new Date(result.ms);
 }

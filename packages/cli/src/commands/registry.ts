@@ -4,8 +4,11 @@ import { createDb } from '@boarding/db/client';
 import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { type ImportReport, importMatches } from '@boarding/registry/import/import-matches';
 import { formatReject } from '@boarding/registry/import/reject-log';
+import { type CardHistory, getCardHistory, REVEAL_REASON_MIN } from '@boarding/registry/reads/card-history';
+import { type CardLookup, lookUpCard } from '@boarding/registry/reads/card-lookup';
 import type { Command } from 'commander';
-import { emit, type GlobalOptions } from '../output';
+import { parseCardNo, parseInstant, UsageError } from '../arguments';
+import { emit, type GlobalOptions, table } from '../output';
 import { createProgressBar } from '../progress';
 import { verifyKeys } from '../verify-keys';
 
@@ -46,6 +49,92 @@ function human(r: ImportReport): string {
         'fix the file, or use --skip-invalid to apply the valid rows and write the rejects to a file',
       );
   }
+  return lines.join('\n');
+}
+
+type ShowOptions = GlobalOptions & { card: string; at?: string };
+type HistoryOptions = GlobalOptions & { card: string; reveal?: boolean; reason?: string };
+
+const iso = (d: Date | null) => (d === null ? '-' : d.toISOString());
+
+/** Who reads, for the audit trail: `BOARDING_ACTOR` (a shared host's named user) or the OS user. */
+const readerActor = () => ({
+  id: process.env.BOARDING_ACTOR?.trim() || userInfo().username,
+  channel: 'ADMIN' as const,
+});
+
+/** The keys, checked against the database, and a pool for one read; closed whatever happens. */
+async function withRegistry<T>(work: (ctx: RegistryReadContext) => Promise<T>): Promise<T> {
+  const keyring = loadKeyring();
+  const { db, pool } = createDb({ pool: { max: 1 } });
+  try {
+    // Even a masked read decrypts (to mask): a wrong key must stop here, not as a decrypt error.
+    await verifyKeys(pool, keyring);
+    return await work({ db, keyring, actor: readerActor() });
+  } finally {
+    await pool.end();
+  }
+}
+type RegistryReadContext = Parameters<typeof lookUpCard>[0]['ctx'];
+
+function whyNoMatch(r: CardLookup): string {
+  switch (r.status) {
+    case 'UNKNOWN_CARD':
+      return 'the card was never matched (it is not in the registry)';
+    case 'NEVER_MATCHED':
+      return 'the card was never matched (its only matches were retracted as wrong)';
+    case 'NOT_YET_STARTED':
+      return `the match starts at ${iso(r.startsAt ?? null)}, after ${iso(r.at)}`;
+    case 'RETRACTED':
+      return `the match that covered it was retracted as wrong at ${iso(r.retracted?.at ?? null)} (${r.retracted?.reason ?? 'no reason recorded'})`;
+    case 'ENDED': {
+      const how =
+        r.ended?.how === 'REPLACED'
+          ? `replaced by card ${r.ended.replacedBy}`
+          : r.ended?.how === 'CORRECTED'
+            ? 'corrected'
+            : 'unmatched';
+      return `the match ended at ${iso(r.ended?.at ?? null)} (${how})`;
+    }
+    default:
+      return '';
+  }
+}
+
+function showHuman(r: CardLookup): string {
+  if (!r.match) return `card ${r.cardNo}: no match at ${iso(r.at)}: ${whyNoMatch(r)}`;
+  const m = r.match;
+  return [
+    `card ${r.cardNo}: matched at ${iso(r.at)}`,
+    `  TC kimlik no  ${m.tcKimlikNo}`,
+    `  HES code      ${m.hesCode}`,
+    `  card kind     ${m.cardKind}`,
+    `  valid from    ${iso(m.validFrom)}`,
+    `  valid to      ${m.validTo === null ? 'open' : iso(m.validTo)}`,
+    `  channel       ${m.channel}`,
+  ].join('\n');
+}
+
+function historyHuman(h: CardHistory): string {
+  if (!h.known) return `card ${h.cardNo}: no history: the card was never matched (it is not in the registry)`;
+  const lines = [
+    table(
+      ['match', 'valid from', 'valid to', 'TC kimlik no', 'HES code', 'kind', 'channel', 'retracted'],
+      h.matches.map((m) => [
+        m.matchId,
+        iso(m.validFrom),
+        m.validTo === null ? 'open' : iso(m.validTo),
+        m.tcKimlikNo,
+        m.hesCode,
+        m.cardKind,
+        m.channel,
+        m.retractedAt === null ? null : `${iso(m.retractedAt)} (${m.retractReason ?? ''})`,
+      ]),
+    ),
+  ];
+  lines.unshift(
+    `card ${h.cardNo}: ${h.matches.length} match(es), oldest first${h.revealed ? ', CLEAR VALUES (this read is audited)' : ', masked'}`,
+  );
   return lines.join('\n');
 }
 
@@ -98,4 +187,67 @@ export function registerRegistry(program: Command): void {
         await pool.end();
       }
     });
+
+  registry
+    .command('show')
+    .description("the card's match at an instant (masked), or why there is none: explains an unmatched tap")
+    .requiredOption('--card <C>', 'the printed card number (8-20 hex)')
+    .option('--at <T>', 'ISO 8601 instant with an offset, e.g. 2020-11-20T08:15:00+03:00 (default: now)')
+    .option('--json', 'print { status, match, ended | startsAt | retracted } as JSON')
+    .action(async (options: ShowOptions, command: Command) => {
+      const cardNo = usage(command, () => parseCardNo(options.card));
+      const at =
+        options.at === undefined ? new Date() : usage(command, () => parseInstant(options.at ?? '', '--at'));
+      const result = await withRegistry((ctx) => lookUpCard({ ctx, input: { cardNo, at } }));
+      emit(options, result, showHuman);
+    });
+
+  registry
+    .command('history')
+    .description(
+      'every match of a card, oldest first, masked; clear values only with --reveal --reason (audited)',
+    )
+    .requiredOption('--card <C>', 'the printed card number (8-20 hex)')
+    .option(
+      '--reveal',
+      'show TC and HES in clear: one audit row with --reason and who (BOARDING_ACTOR or the OS user)',
+    )
+    .option(
+      '--reason <text>',
+      `why clear values are read (at least ${REVEAL_REASON_MIN} characters), kept in the audit row`,
+    )
+    .option('--json', 'print { cardNo, known, revealed, matches } as JSON')
+    .action(async (options: HistoryOptions, command: Command) => {
+      const cardNo = usage(command, () => parseCardNo(options.card));
+      const reason = options.reason?.trim() ?? '';
+      if (options.reveal && reason === '') {
+        refuse(command, '--reveal needs --reason "TEXT": every read of clear values is audited (SPEC §3)');
+      }
+      if (options.reveal && reason.length < REVEAL_REASON_MIN) {
+        refuse(command, `--reason must be at least ${REVEAL_REASON_MIN} characters`);
+      }
+      if (!options.reveal && options.reason !== undefined) {
+        refuse(command, '--reason goes with --reveal (a masked read is not audited)');
+      }
+      const input = options.reveal
+        ? { cardNo, reveal: true as const, reason }
+        : { cardNo, reveal: false as const };
+      const result = await withRegistry((ctx) => getCardHistory({ ctx, input }));
+      emit(options, result, historyHuman);
+    });
+}
+
+/** A malformed argument is a usage error: its message, exit 2, before any connection is opened. */
+function usage<T>(command: Command, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    return refuse(command, err.message);
+  }
+}
+
+/** Print a usage error and exit 2 (commander's own refusals, like a missing --card, exit 1). */
+function refuse(command: Command, message: string): never {
+  return command.error(`boarding: ${message}`, { exitCode: 2, code: 'boarding.usage' });
 }
