@@ -1,4 +1,6 @@
 import { classifyDatabaseError } from '@boarding/db/errors';
+import { HesCodeMismatchError, HesServiceUnavailableError } from '@boarding/hes/verifier';
+import { RegistryError } from '@boarding/registry/errors';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 
@@ -12,9 +14,23 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field: string | null = null,
+    /** Seconds for a Retry-After header (429). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ApiError';
+  }
+
+  /** 429 RATE_LIMITED; `field` names the per-TC limit (tcKimlikNo) or is null for the key's. */
+  static rateLimited(retryAfterSeconds: number, field: string | null = null): ApiError {
+    const what = field === null ? 'this API key' : 'this TC kimlik no';
+    return new ApiError(
+      429,
+      'RATE_LIMITED',
+      `too many requests for ${what}; try again later`,
+      field,
+      retryAfterSeconds,
+    );
   }
 
   body(): ErrorBody {
@@ -57,6 +73,54 @@ const FASTIFY_ERRORS: Record<string, { code: string; message: string }> = {
 };
 
 /**
+ * The typed failures of the HES verifier and the registry verbs, as SPEC §9 answers. Messages
+ * are ours, never theirs (theirs are masked, but a citizen needs no masked echo).
+ */
+function knownFailure(err: unknown): ApiError | undefined {
+  if (err instanceof HesCodeMismatchError) {
+    // 400, not 409: the request is wrong in one field the citizen can correct (typed the code
+    // wrong, or an old one), not in conflict with the registry's state.
+    return new ApiError(
+      400,
+      'HES_CODE_MISMATCH',
+      'hesCode: the HES code does not belong to this TC kimlik no',
+      'hesCode',
+    );
+  }
+  if (err instanceof HesServiceUnavailableError) {
+    return new ApiError(
+      503,
+      'HES_SERVICE_UNAVAILABLE',
+      'the HES service cannot be reached; nothing was matched, try again shortly',
+    );
+  }
+  if (err instanceof RegistryError) {
+    switch (err.code) {
+      case 'CARD_MATCHED_TO_ANOTHER_PERSON':
+        return new ApiError(409, 'CARD_TAKEN', 'cardNo: the card is matched to another person', 'cardNo');
+      case 'MATCH_OVERLAP':
+        return new ApiError(
+          409,
+          'MATCH_OVERLAP',
+          'a match of this card or person was made at the same time; try again',
+        );
+      case 'CARD_KIND_CONFLICT':
+        return new ApiError(
+          409,
+          'CARD_KIND_CONFLICT',
+          'cardKind: the card is registered with the other kind',
+          'cardKind',
+        );
+      case 'INVALID_INPUT':
+        return new ApiError(400, 'INVALID_INPUT', 'invalid request');
+      default:
+        return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Map every failure once, here: ApiError as it says; fastify's refusals (413, 415, bad JSON)
  * by code; anything else is a 500 whose body says nothing of the cause (it could hold SQL and
  * its parameters), logged by its name and code only.
@@ -66,7 +130,20 @@ export function installErrorHandling(
   log: (entry: Record<string, unknown>, message: string) => void,
 ): void {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
-    if (err instanceof ApiError) return reply.code(err.status).send(err.body());
+    if (err instanceof HesServiceUnavailableError) {
+      // Its reason only (TIMEOUT, CONNECTION …): the message names no TC or HES, but keep it short.
+      log(
+        { route: request.routeOptions.url, error: err.name, reason: err.reason },
+        'HES service unavailable',
+      );
+    }
+    const send = (api: ApiError) => {
+      if (api.retryAfterSeconds !== undefined) reply.header('retry-after', String(api.retryAfterSeconds));
+      return reply.code(api.status).send(api.body());
+    };
+    if (err instanceof ApiError) return send(err);
+    const mapped = knownFailure(err);
+    if (mapped) return send(mapped);
     const known = typeof err.code === 'string' ? FASTIFY_ERRORS[err.code] : undefined;
     if (known && typeof err.statusCode === 'number') {
       return reply.code(err.statusCode).send({ ...known, field: null } satisfies ErrorBody);

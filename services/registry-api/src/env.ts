@@ -1,7 +1,10 @@
 import { DatabaseEnv } from '@boarding/config/env';
+import { HesEnv } from '@boarding/hes/hes-env';
 import { z } from 'zod';
 
 export const RegistryApiEnv = DatabaseEnv.extend({
+  // The HES service (SPEC §9): HES_SERVICE_URL (required), timeouts, retries, circuit breaker.
+  ...HesEnv.shape,
   // Loopback by default: the API holds personal data, so being reachable from the network is a
   // deployment decision (behind the TLS-terminating proxy), never an accident of a default.
   REGISTRY_API_HOST: z.string().min(1).default('127.0.0.1'),
@@ -11,5 +14,13 @@ export const RegistryApiEnv = DatabaseEnv.extend({
   // Largest request body accepted (bytes); a match request is a few hundred. Larger → 413, before
   // any parsing, so a client cannot make the API buffer megabytes.
   REGISTRY_API_BODY_LIMIT_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
+  // Requests per API key per minute, every /v1 route. A kiosk serves one person at a time and a
+  // match takes a minute of typing, so 120 leaves room for a busy web front end while a stolen or
+  // runaway key cannot flood the registry or the HES service.
+  REGISTRY_API_RATE_PER_KEY_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(120),
+  // Match attempts per TC kimlik no per hour, across all keys and cards: a person matches one card,
+  // rarely a few; 10 forgives typing slips while a number cannot be tried against many cards
+  // (or HES codes) through many keys. Keyed by an HMAC, never the clear TC.
+  REGISTRY_API_RATE_PER_TC_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(10),
 });
 export type RegistryApiEnv = z.infer<typeof RegistryApiEnv>;

@@ -1,6 +1,8 @@
 import { loadEnv } from '@boarding/config/env';
 import { createDb } from '@boarding/db/client';
 import { loadKeyring } from '@boarding/encryption/load-keyring';
+import { hesClientOptionsFromEnv } from '@boarding/hes/hes-env';
+import { createHesClient } from '@boarding/hes/http-client';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { verifyKeyring } from '@boarding/registry/key-check';
@@ -22,7 +24,10 @@ export async function main(overrides: { port?: number } = {}): Promise<void> {
   }
   const shutdown = new ShutdownRegistry(logger);
   shutdown.listen();
-  const service = createRegistryApiService(env, logger, shutdown, { keyring });
+  const service = createRegistryApiService(env, logger, shutdown, {
+    keyring,
+    hes: createHesClient(hesClientOptionsFromEnv(env)),
+  });
   try {
     await service.start();
   } catch (err) {

@@ -14,10 +14,14 @@ describe('OpenAPI document', () => {
 
   it('lists every route with its channels and the SPEC §9 error statuses', () => {
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/me', '/v1/staff/card-lookup']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/matches', '/v1/me', '/v1/staff/card-lookup']);
+    expect(doc.paths['/v1/matches']?.post?.['x-channels']).toEqual(['WEB', 'KIOSK', 'ACTIVATION_POINT']);
+    expect(Object.keys(doc.paths['/v1/matches']?.post?.responses ?? {})).toEqual(
+      expect.arrayContaining(['201', '400', '401', '403', '409', '429', '503']),
+    );
     expect(doc.paths['/v1/staff/card-lookup']?.post?.['x-channels']).toEqual(['STAFF']);
     expect(Object.keys(doc.paths['/v1/me']?.get?.responses ?? {})).toEqual(
-      expect.arrayContaining(['200', '400', '401', '403', '413', '503']),
+      expect.arrayContaining(['200', '400', '401', '403', '413', '429', '503']),
     );
   });
 

@@ -15,6 +15,7 @@ const COMMON_ERRORS: Record<string, string> = {
   '401': 'no key, or an unknown or revoked one',
   '403': "the key's channel may not call this operation",
   '413': 'request body too large',
+  '429': 'RATE_LIMITED: too many requests for this key (or TC kimlik no); see Retry-After',
   '503': 'a dependency is unavailable; try again',
 };
 
@@ -32,7 +33,7 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[]): JsonOb
     const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     const parameters = route.params ? pathParameters(jsonSchema(route.params, 'input')) : undefined;
     const errors = Object.fromEntries(
-      Object.entries(COMMON_ERRORS).map(([status, description]) => [
+      Object.entries({ ...COMMON_ERRORS, ...route.errors }).map(([status, description]) => [
         status,
         { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       ]),
@@ -52,8 +53,8 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[]): JsonOb
           }
         : {}),
       responses: {
-        '200': {
-          description: 'OK',
+        [String(route.status ?? 200)]: {
+          description: route.status === 201 ? 'Created' : 'OK',
           content: { 'application/json': { schema: jsonSchema(route.response, 'output') } },
         },
         ...errors,

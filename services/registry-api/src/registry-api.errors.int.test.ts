@@ -1,7 +1,14 @@
 import { createDb } from '@boarding/db/client';
+import { InMemoryHesVerifier } from '@boarding/hes/in-memory-verifier';
 import { TcpProxy } from '@boarding/testing/tcp-proxy';
 import { createRegistryApi } from './registry-api';
-import { type ApiRig, bearer, createApiRig, TEST_BODY_LIMIT } from './registry-api.test-helpers';
+import {
+  type ApiRig,
+  bearer,
+  createApiRig,
+  TEST_BODY_LIMIT,
+  TEST_RATE_LIMITS,
+} from './registry-api.test-helpers';
 
 describe('registry API: errors as SPEC §9 JSON', () => {
   let rig: ApiRig;
@@ -77,6 +84,8 @@ describe('registry API: errors as SPEC §9 JSON', () => {
       keyring: rig.keyring,
       logger: rig.logger,
       bodyLimitBytes: TEST_BODY_LIMIT,
+      hes: new InMemoryHesVerifier(),
+      rateLimits: TEST_RATE_LIMITS,
     });
     try {
       expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);

@@ -57,7 +57,7 @@ describe('registry API: happy paths', () => {
     const res = await rig.app.inject({ url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
     const doc = res.json() as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
-    expect(Object.keys(doc.paths)).toEqual(['/v1/me', '/v1/staff/card-lookup']);
+    expect(Object.keys(doc.paths)).toEqual(['/v1/me', '/v1/staff/card-lookup', '/v1/matches']);
     expect(JSON.stringify(doc.paths['/v1/staff/card-lookup']?.post?.requestBody)).toContain('"cardNo"');
   });
 

@@ -1,12 +1,15 @@
 import { Writable } from 'node:stream';
 import type { Db } from '@boarding/db/client';
 import type { Keyring } from '@boarding/encryption/keyring';
+import { InMemoryHesVerifier } from '@boarding/hes/in-memory-verifier';
+import type { HesVerifier } from '@boarding/hes/verifier';
 import { createLogger, type Logger } from '@boarding/logger/logger';
 import type { ApiKeyChannel } from '@boarding/registry/api-keys/api-key-format';
 import { createApiKey } from '@boarding/registry/verbs/create-api-key';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createKeyringForTests } from '@boarding/testing/keyring';
 import type { FastifyInstance } from 'fastify';
+import type { RateLimits } from './rate-limit';
 import { createRegistryApi } from './registry-api';
 
 /**
@@ -19,13 +22,21 @@ export type ApiRig = {
   app: FastifyInstance;
   logs: string[];
   logger: Logger;
+  /** The HES twin the rig was built with (the default one, or the caller's). */
+  hes: HesVerifier;
   keyFor: (channel: ApiKeyChannel, locationId?: string) => Promise<{ id: string; key: string }>;
   close: () => Promise<void>;
 };
 
 export const TEST_BODY_LIMIT = 1024;
+// Generous, so tests that are not about rate limits never meet them.
+export const TEST_RATE_LIMITS: RateLimits = { perKeyPerMinute: 10_000, perTcPerHour: 10_000 };
 
-export async function createApiRig(label: string, options: { db?: Db } = {}): Promise<ApiRig> {
+export async function createApiRig(
+  label: string,
+  options: { db?: Db; hes?: HesVerifier; rateLimits?: RateLimits; now?: () => Date } = {},
+): Promise<ApiRig> {
+  const hes = options.hes ?? new InMemoryHesVerifier();
   const database = await createTestDatabase(label);
   const keyring = createKeyringForTests();
   const logs: string[] = [];
@@ -43,6 +54,9 @@ export async function createApiRig(label: string, options: { db?: Db } = {}): Pr
     keyring,
     logger,
     bodyLimitBytes: TEST_BODY_LIMIT,
+    hes,
+    rateLimits: options.rateLimits ?? TEST_RATE_LIMITS,
+    ...(options.now ? { now: options.now } : {}),
   });
   return {
     database,
@@ -50,6 +64,7 @@ export async function createApiRig(label: string, options: { db?: Db } = {}): Pr
     app,
     logs,
     logger,
+    hes,
     keyFor: async (channel, locationId) =>
       createApiKey({
         ctx: { db: database.db, actor: { id: 'test', channel: 'ADMIN' } },

@@ -1,5 +1,6 @@
 import { createDb, type Db } from '@boarding/db/client';
 import type { Keyring } from '@boarding/encryption/keyring';
+import type { HesVerifier } from '@boarding/hes/verifier';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
@@ -10,6 +11,7 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 import { ApiError, installErrorHandling, invalidRequest } from './api-error';
 import type { RegistryApiEnv } from './env';
 import { buildOpenApiDocument } from './openapi';
+import { createRateLimiters, type RateLimits } from './rate-limit';
 import { ROUTES, type RouteDefinition, type RouteDeps } from './routes';
 
 export type RegistryApiOptions = {
@@ -17,6 +19,9 @@ export type RegistryApiOptions = {
   keyring: Keyring;
   logger: Logger;
   bodyLimitBytes: number;
+  /** The Ministry's HES service: the HTTP client in main.ts, the in-memory twin in tests. */
+  hes: HesVerifier;
+  rateLimits: RateLimits;
   now?: () => Date;
 };
 
@@ -66,7 +71,14 @@ export function createRegistryApi(options: RegistryApiOptions): FastifyInstance 
   const document = buildOpenApiDocument(ROUTES);
   app.get('/openapi.json', async () => document);
 
-  const deps: RouteDeps = { db, keyring: options.keyring, now: options.now ?? (() => new Date()) };
+  const now = options.now ?? (() => new Date());
+  const deps: RouteDeps = {
+    db,
+    keyring: options.keyring,
+    now,
+    hes: options.hes,
+    limits: createRateLimiters(options.rateLimits, () => now().getTime()),
+  };
   for (const route of ROUTES) mountRoute(app, route, deps, options.bodyLimitBytes);
   return app;
 }
@@ -80,14 +92,19 @@ function mountRoute(app: FastifyInstance, route: RouteDefinition, deps: RouteDep
     method: route.method,
     url: route.url,
     bodyLimit,
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const client = await authenticate(request, deps);
+      // Per key, counted before the channel check: a key hammering the wrong route is throttled too.
+      const decision = deps.limits.key(client.keyId);
+      if (!decision.ok) throw ApiError.rateLimited(decision.retryAfterSeconds);
       if (!route.channels.includes(client.channel)) {
         throw new ApiError(403, 'WRONG_CHANNEL', `a ${client.channel} key may not call this operation`);
       }
       const params = parsePart(route.params, request.params, 'params');
       const body = parsePart(route.body, request.body, 'body');
-      return route.handler({ client, body, params }, deps);
+      const result = await route.handler({ client, body, params }, deps);
+      reply.code(route.status ?? 200);
+      return result;
     },
   });
 }
@@ -123,7 +140,7 @@ export function createRegistryApiService(
   env: RegistryApiEnv,
   logger: Logger,
   shutdown: ShutdownRegistry,
-  clients: { keyring: Keyring },
+  clients: { keyring: Keyring; hes: HesVerifier },
 ): { app: FastifyInstance; start: () => Promise<void> } {
   const { db, pool } = createDb({ url: env.DATABASE_URL });
   shutdown.register('postgres pool', () => pool.end());
@@ -132,6 +149,11 @@ export function createRegistryApiService(
     keyring: clients.keyring,
     logger,
     bodyLimitBytes: env.REGISTRY_API_BODY_LIMIT_BYTES,
+    hes: clients.hes,
+    rateLimits: {
+      perKeyPerMinute: env.REGISTRY_API_RATE_PER_KEY_PER_MINUTE,
+      perTcPerHour: env.REGISTRY_API_RATE_PER_TC_PER_HOUR,
+    },
   });
   shutdown.register('http server', () => app.close());
   return {

@@ -1,4 +1,5 @@
 import { main as serveExporter } from '@boarding/exporter-service/main';
+import { main as serveHesStandIn } from '@boarding/hes/stand-in-main';
 import { main as serveIngest } from '@boarding/ingest-service/main';
 import { main as serveRegistryApi } from '@boarding/registry-api-service/main';
 import type { Command } from 'commander';
@@ -10,6 +11,7 @@ const SERVICES: Record<string, (o: ServeOptions) => Promise<void>> = {
   ingest: serveIngest,
   exporter: serveExporter,
   'registry-api': serveRegistryApi,
+  'hes-stand-in': serveHesStandIn,
 };
 
 /**
