@@ -1,5 +1,6 @@
 import { addDays, DAY_MS, MAX_CLOCK_AHEAD_MS, serviceDayStartMs } from '@boarding/contracts/time';
 import { createKafka } from '@boarding/kafka/client';
+import { withTimeout } from '@boarding/lifecycle/time-limit';
 import type { Logger } from '@boarding/logger/logger';
 import type { Admin } from 'kafkajs';
 
@@ -91,32 +92,40 @@ async function stampAt(
  */
 export type IngestBehind = { messages: number; oldestUnreadAt: string | null };
 
+export type IngestBehindReader = {
+  read: (day: string) => Promise<IngestBehind>;
+  close: () => Promise<void>;
+};
+
 /** Messages stamped before this are read before D counts as complete. */
 export function ingestCutoffMs(day: string): number {
   return serviceDayStartMs(addDays(day, 1)) + MAX_CLOCK_AHEAD_MS;
 }
 
 /** The ingest group's lag on day D's messages, read through `admin` (connected by the caller). */
-export function ingestBehindProbe(
+async function readIngestBehind(
   admin: Admin,
   options: { groupId: string; topic: string },
-): (day: string) => Promise<IngestBehind> {
-  return async (day) => {
-    const lag = await lagBefore(admin, {
-      ...options,
-      beforeMs: ingestCutoffMs(day),
-      // Messages stamped long before D hold no tap of D (older than MAX_TAP_AGE_DAYS): their stamp
-      // is reported no older than this.
-      lookBackMs: 31 * DAY_MS,
-    });
-    return { messages: lag.messages, oldestUnreadAt: lag.oldestUnreadAt };
-  };
+  day: string,
+): Promise<IngestBehind> {
+  const lag = await lagBefore(admin, {
+    ...options,
+    beforeMs: ingestCutoffMs(day),
+    // Messages stamped long before D hold no tap of D (older than MAX_TAP_AGE_DAYS): their stamp
+    // is reported no older than this.
+    lookBackMs: 31 * DAY_MS,
+  });
+  return { messages: lag.messages, oldestUnreadAt: lag.oldestUnreadAt };
 }
+
+/** A reading that takes longer (Kafka hung, brokers retried) fails: the caller counts it unknown. */
+export const INGEST_BEHIND_TIMEOUT_MS = 10_000;
 
 /**
  * A reader of the ingest gate with its own Kafka admin connection, made on first use and again
  * after a failure (Kafka away when a process starts must not keep it from starting: the reading
- * fails, and the caller decides what that means). `close()` is idempotent.
+ * fails, and the caller decides what that means). A reading is bounded by `timeoutMs`
+ * (INGEST_BEHIND_TIMEOUT_MS); one that overruns drops the connection. `close()` is idempotent.
  */
 export function createIngestBehindReader(options: {
   brokers: string[];
@@ -124,7 +133,9 @@ export function createIngestBehindReader(options: {
   groupId: string;
   topic: string;
   logger?: Logger;
-}): { read: (day: string) => Promise<IngestBehind>; close: () => Promise<void> } {
+  timeoutMs?: number;
+}): IngestBehindReader {
+  const timeoutMs = options.timeoutMs ?? INGEST_BEHIND_TIMEOUT_MS;
   const kafka = createKafka({ brokers: options.brokers, clientId: options.clientId, logger: options.logger });
   // One connection shared by concurrent readings; forgotten after a failure, made again next time.
   let admin: Promise<Admin> | undefined;
@@ -141,9 +152,12 @@ export function createIngestBehindReader(options: {
     async read(day) {
       admin ??= connect();
       const current = admin;
+      const reading = current.then((a) => readIngestBehind(a, options, day));
       try {
-        return await ingestBehindProbe(await current, { groupId: options.groupId, topic: options.topic })(
-          day,
+        return await withTimeout(
+          timeoutMs,
+          reading,
+          () => new Error(`no answer from Kafka within ${timeoutMs} ms reading the ingest group's lag`),
         );
       } catch (err) {
         await forget(current);
