@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { environmentWith } from '@boarding/config/env';
 import { Command, CommanderError } from 'commander';
+import { UsageError } from './arguments';
 import { registerApiKey } from './commands/apikey';
 import { registerDay } from './commands/day';
 import { registerDeadletters } from './commands/deadletters';
@@ -42,6 +43,11 @@ export function buildProgram(): Command {
  */
 export function reportFailure(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode;
+  // A malformed argument: its message, exit 2 (a usage error, not a failed run).
+  if (err instanceof UsageError) {
+    process.stderr.write(`boarding: ${err.message}\n`);
+    return 2;
+  }
   const e = err as { code?: unknown; message?: string; stack?: string };
   const code = typeof e.code === 'string' ? ` [${e.code}]` : '';
   process.stderr.write(`boarding: ${e.message ?? String(err)}${code}\n`);

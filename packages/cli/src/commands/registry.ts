@@ -194,10 +194,9 @@ export function registerRegistry(program: Command): void {
     .requiredOption('--card <C>', 'the printed card number (8-20 hex)')
     .option('--at <T>', 'ISO 8601 instant with an offset, e.g. 2020-11-20T08:15:00+03:00 (default: now)')
     .option('--json', 'print { status, match, ended | startsAt | retracted } as JSON')
-    .action(async (options: ShowOptions, command: Command) => {
-      const cardNo = usage(command, () => parseCardNo(options.card));
-      const at =
-        options.at === undefined ? new Date() : usage(command, () => parseInstant(options.at ?? '', '--at'));
+    .action(async (options: ShowOptions) => {
+      const cardNo = parseCardNo(options.card);
+      const at = options.at === undefined ? new Date() : parseInstant(options.at ?? '', '--at');
       const result = await withRegistry((ctx) => lookUpCard({ ctx, input: { cardNo, at } }));
       emit(options, result, showHuman);
     });
@@ -217,17 +216,19 @@ export function registerRegistry(program: Command): void {
       `why clear values are read (at least ${REVEAL_REASON_MIN} characters), kept in the audit row`,
     )
     .option('--json', 'print { cardNo, known, revealed, matches } as JSON')
-    .action(async (options: HistoryOptions, command: Command) => {
-      const cardNo = usage(command, () => parseCardNo(options.card));
+    .action(async (options: HistoryOptions) => {
+      const cardNo = parseCardNo(options.card);
       const reason = options.reason?.trim() ?? '';
       if (options.reveal && reason === '') {
-        refuse(command, '--reveal needs --reason "TEXT": every read of clear values is audited (SPEC §3)');
+        throw new UsageError(
+          '--reveal needs --reason "TEXT": every read of clear values is audited (SPEC §3)',
+        );
       }
       if (options.reveal && reason.length < REVEAL_REASON_MIN) {
-        refuse(command, `--reason must be at least ${REVEAL_REASON_MIN} characters`);
+        throw new UsageError(`--reason must be at least ${REVEAL_REASON_MIN} characters`);
       }
       if (!options.reveal && options.reason !== undefined) {
-        refuse(command, '--reason goes with --reveal (a masked read is not audited)');
+        throw new UsageError('--reason goes with --reveal (a masked read is not audited)');
       }
       const input = options.reveal
         ? { cardNo, reveal: true as const, reason }
@@ -235,19 +236,4 @@ export function registerRegistry(program: Command): void {
       const result = await withRegistry((ctx) => getCardHistory({ ctx, input }));
       emit(options, result, historyHuman);
     });
-}
-
-/** A malformed argument is a usage error: its message, exit 2, before any connection is opened. */
-function usage<T>(command: Command, parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    return refuse(command, err.message);
-  }
-}
-
-/** Print a usage error and exit 2 (commander's own refusals, like a missing --card, exit 1). */
-function refuse(command: Command, message: string): never {
-  return command.error(`boarding: ${message}`, { exitCode: 2, code: 'boarding.usage' });
 }
