@@ -117,22 +117,20 @@ async function assertKeysOpenStoredData(tx: DbTransaction, keyring: Keyring): Pr
     .orderBy(desc(persons.id))
     .limit(1);
   if (newest === undefined) return;
+  let keyId: string | undefined;
   let tc: string;
   try {
-    const keyId = keyIdOf(newest.tcEnc);
+    keyId = keyIdOf(newest.tcEnc);
     // A retired kid cannot be checked here; its values fail later with PII_UNKNOWN_KEY.
     if (!keyring.hasKey(keyId)) return;
-    try {
-      tc = openTc(keyring, newest.tcEnc);
-    } catch (err) {
-      if (err instanceof DecryptionError && err.code === 'PII_DECRYPT_FAILED') {
-        throw new KeyMismatchError('PII_DATA_KEY_MISMATCH', [keyId]);
-      }
-      throw err;
-    }
+    tc = openTc(keyring, newest.tcEnc);
   } catch (err) {
+    if (!(err instanceof DecryptionError)) throw err;
     // A value not in the field format proves nothing about the keys.
-    if (err instanceof DecryptionError && err.code === 'PII_BAD_FORMAT') return;
+    if (err.code === 'PII_BAD_FORMAT') return;
+    if (err.code === 'PII_DECRYPT_FAILED' && keyId !== undefined) {
+      throw new KeyMismatchError('PII_DATA_KEY_MISMATCH', [keyId]);
+    }
     throw err;
   }
   if (!tcIndexOf(keyring, tc).equals(newest.tcIndex))

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { SftpEnv } from '@boarding/config/env';
+import { withTimeout } from '@boarding/lifecycle/time-limit';
 import SftpClient from 'ssh2-sftp-client';
 import { fingerprintSha256, hostKeyMatches } from './host-key';
 
@@ -110,14 +111,12 @@ export function closeSftpNow(client: SftpClient): void {
  * once: a server that went silent cannot hold the caller.
  */
 export async function closeSftp(client: SftpClient, graceMs = 2_000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, graceMs);
-  });
   try {
-    await Promise.race([client.end().catch(() => undefined), grace]);
+    // A failed or overrun polite close changes nothing: the socket is destroyed either way.
+    await withTimeout(graceMs, client.end(), () => new Error('SFTP close: grace over')).catch(
+      () => undefined,
+    );
   } finally {
-    clearTimeout(timer);
     closeSftpNow(client);
   }
 }
@@ -149,16 +148,14 @@ export async function connectPinnedSftp(
     stopped ??= reason;
     socket.destroy();
   };
-  const timer = setTimeout(
-    () => stop(new SftpTimeoutError('connect', `not ready within ${readyTimeoutMs} ms`)),
-    readyTimeoutMs,
-  );
+  const notReady = () => new SftpTimeoutError('connect', `not ready within ${readyTimeoutMs} ms`);
+  const timer = setTimeout(() => stop(notReady()), readyTimeoutMs);
   const onAbort = () => stop(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   // ssh2's own ready timeout (set to the same limit, a second guard) reports itself by level.
   const onSshError = (err: Error & { level?: string }) => {
     if (err.level === 'client-timeout') {
-      stopped ??= new SftpTimeoutError('connect', `not ready within ${readyTimeoutMs} ms`);
+      stopped ??= notReady();
     }
   };
   client.on('error', onSshError);
