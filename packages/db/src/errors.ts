@@ -22,11 +22,33 @@ const TRANSIENT_SQLSTATE = /^(08|57P0[123]|57014|40001|40P01|53|55P03|58)/;
 // 22 data exception (invalid text, value out of range, bad datetime, NUL in text …);
 // 23 integrity constraint violation; 54 program limit exceeded (a value too large to index).
 const REJECTED_SQLSTATE = /^(22|23|54)/;
-// node-postgres and Node report a lost or refused connection without a SQLSTATE.
+// node-postgres and Node report a lost or refused connection without a SQLSTATE; "Query read
+// timeout" is pg's own query_timeout (a server that stopped answering).
 const TRANSIENT_MESSAGE =
-  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|Connection terminated|terminating connection|not queryable|the database system is (starting up|shutting down|in recovery mode)|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|Connection terminated|terminating connection|not queryable|the database system is (starting up|shutting down|in recovery mode)|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i;
 
+/**
+ * The class of a database error. drizzle wraps the driver's error (DrizzleQueryError, whose
+ * `cause` is the pg error): an error with no code that says nothing itself is classified by its
+ * causes.
+ */
 export function classifyDatabaseError(err: unknown): DatabaseErrorClass {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4; depth++) {
+    const own = classifyOne(e);
+    const { code, cause } = (typeof e === 'object' && e !== null ? e : {}) as {
+      code?: unknown;
+      cause?: unknown;
+    };
+    // An error with a code of its own has said what it is; only a bare wrapper defers to its cause.
+    if (own !== 'unknown' || typeof code === 'string' || typeof cause !== 'object' || cause === null)
+      return own;
+    e = cause;
+  }
+  return 'unknown';
+}
+
+function classifyOne(err: unknown): DatabaseErrorClass {
   // Tagged, not instanceof Error: socket errors come from another realm under jest.
   const e = (typeof err === 'object' && err !== null ? err : {}) as {
     code?: unknown;

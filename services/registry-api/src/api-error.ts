@@ -175,12 +175,7 @@ export function installErrorHandling(
   );
 }
 
-/** drizzle wraps the driver's error (DrizzleQueryError → cause): classify the whole chain. */
+/** The database away or not answering (classifyDatabaseError looks through drizzle's wrapper). */
 function databaseAway(err: unknown): boolean {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && typeof e === 'object' && e !== null; depth++) {
-    if (classifyDatabaseError(e) === 'transient') return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  return classifyDatabaseError(err) === 'transient';
 }

@@ -5,21 +5,29 @@ export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number
 /**
  * A fixed-window counter per key, in this process (SPEC §9: rate limits per API key and per TC
  * kimlik no). Enough for one API process; several replicas would each allow `limit` (noted in the
- * README). Expired windows are swept when the map grows, so memory stays bounded by the keys seen
- * in one window.
+ * README). Memory is bounded by the keys seen in one window: a window is (re)inserted when it
+ * opens, so the map is ordered by start time and expired windows are pruned from its front on
+ * every take (amortised O(1), never a scan of the live keys on the request path).
  */
 export class FixedWindowLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
   constructor(private readonly options: { limit: number; windowMs: number; now?: () => number }) {}
 
+  /** Keys with a window held (for tests and metrics). */
+  get size(): number {
+    return this.windows.size;
+  }
+
   take(key: string): RateDecision {
     const now = this.options.now?.() ?? Date.now();
     const { limit, windowMs } = this.options;
-    if (this.windows.size > 10_000) this.sweep(now);
+    this.prune(now);
     let window = this.windows.get(key);
     if (window === undefined || now - window.start >= windowMs) {
       window = { start: now, count: 0 };
+      // Delete first: a re-set key keeps its old place, and the map must stay in start order.
+      this.windows.delete(key);
       this.windows.set(key, window);
     }
     if (window.count >= limit) {
@@ -29,9 +37,11 @@ export class FixedWindowLimiter {
     return { ok: true };
   }
 
-  private sweep(now: number): void {
+  /** Drops expired windows from the front; stops at the first live one (all later ones are newer). */
+  private prune(now: number): void {
     for (const [key, window] of this.windows) {
-      if (now - window.start >= this.options.windowMs) this.windows.delete(key);
+      if (now - window.start < this.options.windowMs) return;
+      this.windows.delete(key);
     }
   }
 }

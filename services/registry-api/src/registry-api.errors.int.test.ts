@@ -105,4 +105,50 @@ describe('registry API: errors as SPEC §9 JSON', () => {
       await proxy.down();
     }
   });
+
+  it('a database that hangs (connection open, no answer): 503 on /readyz and on a route, in bounded time', async () => {
+    const target = new URL(rig.database.url);
+    const proxy = await new TcpProxy(target.hostname, Number(target.port)).up();
+    const viaProxy = new URL(rig.database.url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const { db, pool } = createDb({
+      url: viaProxy.toString(),
+      // Past /readyz's own 2 s limit, so the readiness answer below is that limit's, not pg's.
+      pool: { connectionTimeoutMillis: 2000, query_timeout: 4000 },
+    });
+    const app = createRegistryApi({
+      db,
+      keyring: rig.keyring,
+      logger: rig.logger,
+      bodyLimitBytes: TEST_BODY_LIMIT,
+      hes: new InMemoryHesVerifier(),
+      rateLimits: TEST_RATE_LIMITS,
+    });
+    try {
+      // Two pooled connections first, then the black hole: their next queries are sent and never
+      // answered (/readyz and the route each take one, at the same time).
+      const warm = await Promise.all([app.inject({ url: '/readyz' }), app.inject({ url: '/readyz' })]);
+      expect(warm.map((r) => r.statusCode)).toEqual([200, 200]);
+      expect(pool.totalCount).toBe(2);
+      proxy.stall();
+      const started = Date.now();
+      const timed = async <T>(work: Promise<T>) => ({ value: await work, ms: Date.now() - started });
+      const [ready, me] = await Promise.all([
+        timed(app.inject({ url: '/readyz' })),
+        timed(app.inject({ url: '/v1/me', headers: bearer(staffKey) })),
+      ]);
+      expect(ready.value.statusCode).toBe(503);
+      expect(ready.value.json()).toMatchObject({ status: 'not ready', postgres: 'TIMEOUT' });
+      expect(ready.ms).toBeLessThan(3500);
+      expect(me.value.statusCode).toBe(503);
+      expect(me.value.json()).toMatchObject({ code: 'DATABASE_UNAVAILABLE', field: null });
+      expect(me.ms).toBeLessThan(8000);
+    } finally {
+      await app.close();
+      // The proxy first: a stalled connection would keep pool.end() waiting for its close.
+      await proxy.down();
+      await pool.end();
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { createDb, type Db } from '@boarding/db/client';
 import type { Keyring } from '@boarding/encryption/keyring';
 import type { HesVerifier } from '@boarding/hes/verifier';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
+import { withTimeout } from '@boarding/lifecycle/time-limit';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
 import { type ApiClient, authenticateApiKey } from '@boarding/registry/verbs/authenticate-api-key';
@@ -13,6 +14,18 @@ import type { RegistryApiEnv } from './env';
 import { buildOpenApiDocument } from './openapi';
 import { createRateLimiters, type RateLimits } from './rate-limit';
 import { ROUTES, type RouteDefinition, type RouteDeps } from './routes';
+
+// A database that holds the connection open but never answers must not hang /readyz: a check that
+// is late counts as not ready (pg's pool bounds the connect, not a query on an open connection).
+const READY_TIMEOUT_MS = 2000;
+
+/**
+ * The API's pool. No query waits without end: the server cancels a statement after
+ * `statement_timeout` (57014, transient: 503 DATABASE_UNAVAILABLE); a server that stops answering
+ * at all is given up by the client after `query_timeout` (also 503). Either way the citizen gets
+ * an answer to retry instead of a request that never ends.
+ */
+export const REGISTRY_API_POOL = { statement_timeout: 5_000, query_timeout: 8_000 } as const;
 
 export type RegistryApiOptions = {
   db: Db;
@@ -51,7 +64,9 @@ export function createRegistryApi(options: RegistryApiOptions): FastifyInstance 
     registry: metrics,
     ready: async () => {
       try {
-        await db.execute(sql`select 1`);
+        await withTimeout(READY_TIMEOUT_MS, db.execute(sql`select 1`), () =>
+          Object.assign(new Error('postgres did not answer'), { code: 'TIMEOUT' }),
+        );
         return { ready: true };
       } catch (err) {
         return { ready: false, detail: { postgres: errorCode(err) } };
@@ -142,7 +157,7 @@ export function createRegistryApiService(
   shutdown: ShutdownRegistry,
   clients: { keyring: Keyring; hes: HesVerifier },
 ): { app: FastifyInstance; start: () => Promise<void> } {
-  const { db, pool } = createDb({ url: env.DATABASE_URL });
+  const { db, pool } = createDb({ url: env.DATABASE_URL, pool: REGISTRY_API_POOL });
   shutdown.register('postgres pool', () => pool.end());
   const app = createRegistryApi({
     db,
