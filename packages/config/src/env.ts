@@ -38,7 +38,8 @@ export function loadEnv<S extends z.ZodObject>(
   throw new ConfigError(problems);
 }
 
-const url = (protocols: string[]) =>
+/** A URL setting whose scheme is one of `protocols` (`['http:', 'https:']`). */
+export const url = (protocols: string[]) =>
   z.string().refine(
     (v) => {
       try {

@@ -1,19 +1,11 @@
+import { url } from '@boarding/config/env';
 import { z } from 'zod';
 import type { HesClientOptions } from './http-client';
 
 /** The HES client's settings (SPEC §9: URL, timeouts and retries come from config). */
 export const HesEnv = z.object({
   // The Ministry's HES service in production; the stand-in's address locally. http(s) only.
-  HES_SERVICE_URL: z.string().refine(
-    (v) => {
-      try {
-        return ['http:', 'https:'].includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { message: 'must be an http or https URL' },
-  ),
+  HES_SERVICE_URL: url(['http:', 'https:']),
   // Limit of one request, answer included: a citizen at a kiosk waits for it, so keep it short.
   HES_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(3000),
   // Further tries after a timeout, refused connection or 5xx; worst wait ≈ (retries+1) × timeout.
