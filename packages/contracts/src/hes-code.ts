@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { reasonedString } from './issues';
 
 export type HesCodeResult = { ok: true; value: string } | { ok: false; reason: 'HES_INVALID' };
@@ -31,3 +31,7 @@ export const HesCode = reasonedString((input) => {
       };
 });
 export type HesCode = z.infer<typeof HesCode>;
+
+/** The HES service's answer for a code (SPEC §9): a risky code is still matched, and recorded. */
+export const HesStatus = z.enum(['RISKY', 'RISKLESS']);
+export type HesStatus = z.infer<typeof HesStatus>;

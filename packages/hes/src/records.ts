@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { HesStatus } from '@boarding/contracts/hes-code';
 import { HesCode } from '@boarding/contracts/hes-code';
 import { TcKimlikNo } from '@boarding/contracts/tc-kimlik';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { HES_STATUSES, type HesStatus } from './verifier';
+import { HES_STATUSES } from './verifier';
 
 /** One answer the stand-in gives: this HES code belongs to this TC and has this status. */
 export const HesRecord = z.object({

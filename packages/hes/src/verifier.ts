@@ -1,7 +1,7 @@
+import { HesStatus } from '@boarding/contracts/hes-code';
 import { maskHes, maskTc } from '@boarding/contracts/mask';
 
-export type HesStatus = 'RISKY' | 'RISKLESS';
-export const HES_STATUSES: readonly HesStatus[] = ['RISKY', 'RISKLESS'];
+export const HES_STATUSES: readonly HesStatus[] = HesStatus.options;
 
 export type HesVerifyInput = { tcKimlikNo: string; hesCode: string };
 export type HesVerifyResult = { status: HesStatus };

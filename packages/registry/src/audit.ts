@@ -29,6 +29,8 @@ export async function writeAudit(
   await tx.insert(registryAudit).values({
     actor: ctx.actor.id,
     channel: ctx.actor.channel,
+    keyId: ctx.actor.keyId ?? null,
+    locationId: ctx.actor.locationId ?? null,
     action: entry.action,
     cardNo: entry.cardNo ?? null,
     personId: entry.personId ?? null,

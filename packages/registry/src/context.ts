@@ -4,10 +4,14 @@ import type { Keyring } from '@boarding/encryption/keyring';
 import { mapConstraintError } from './errors';
 
 /** Where a registry change came from (SPEC §1: web site, kiosks, staffed points, bulk import). */
-export const CHANNELS = ['WEB', 'KIOSK', 'ACTIVATION_POINT', 'IMPORT', 'ADMIN', 'API'] as const;
+export const CHANNELS = ['WEB', 'KIOSK', 'ACTIVATION_POINT', 'STAFF', 'IMPORT', 'ADMIN', 'API'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-export type Actor = { id: string; channel: Channel };
+/**
+ * Who makes a change. `keyId` and `locationId` are set for API calls (SPEC §9: every change is
+ * audited with its channel, key id and location) and land in their own audit columns.
+ */
+export type Actor = { id: string; channel: Channel; keyId?: string; locationId?: string | null };
 
 export type RegistryContext = {
   db: Db;

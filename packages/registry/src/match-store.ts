@@ -1,3 +1,4 @@
+import type { HesStatus } from '@boarding/contracts/hes-code';
 import { cards, matches, persons } from '@boarding/db/schema';
 import { and, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
 import type { RegistryContext, Tx } from './context';
@@ -83,6 +84,20 @@ export async function personMatchAt(tx: Tx, personId: number, at: Date): Promise
 }
 
 /** End a match at `at` (history kept: the row is closed, never rewritten). */
+/**
+ * Whether the match is the person's with this TC kimlik no; true when no TC is given (a staff or
+ * import change, not the holder's own).
+ */
+export async function heldBy(
+  tx: Tx,
+  ctx: RegistryContext,
+  match: MatchRow,
+  tcKimlikNo: string | undefined,
+): Promise<boolean> {
+  if (tcKimlikNo === undefined) return true;
+  return (await findPersonId(tx, ctx, tcKimlikNo)) === match.personId;
+}
+
 export async function endMatch(tx: Tx, match: MatchRow, at: Date): Promise<void> {
   if (at.getTime() <= match.validFrom.getTime()) {
     throw new RegistryError(
@@ -96,7 +111,15 @@ export async function endMatch(tx: Tx, match: MatchRow, at: Date): Promise<void>
 export async function insertMatch(
   tx: Tx,
   ctx: RegistryContext,
-  values: { cardId: number; personId: number; hesCode: string; validFrom: Date; validTo: Date | null },
+  values: {
+    cardId: number;
+    personId: number;
+    hesCode: string;
+    validFrom: Date;
+    validTo: Date | null;
+    /** The HES service's answer, when it was asked (SPEC §9). */
+    hesStatus?: HesStatus | null;
+  },
 ): Promise<MatchRow> {
   const hes = sealHes(ctx.keyring, values.hesCode);
   const [row] = await tx
@@ -110,6 +133,7 @@ export async function insertMatch(
       validTo: values.validTo,
       channel: ctx.actor.channel,
       actor: ctx.actor.id,
+      hesStatus: values.hesStatus ?? null,
     })
     .returning();
   if (!row) throw new Error('match insert returned no row');

@@ -1,4 +1,4 @@
-import { formatHesCode } from '@boarding/contracts/hes-code';
+import { formatHesCode, HesStatus } from '@boarding/contracts/hes-code';
 import { maskHes, maskTc } from '@boarding/contracts/mask';
 import type { Keyring } from '@boarding/encryption/keyring';
 import { openHes, openTc } from './pii';
@@ -16,6 +16,8 @@ export type MatchView = {
   retractedAt: Date | null;
   retractReason: string | null;
   channel: string;
+  /** The HES service's answer when the match was made through the API; null otherwise. */
+  hesStatus: HesStatus | null;
 };
 
 export type MatchRecord = {
@@ -30,6 +32,7 @@ export type MatchRecord = {
   retractedAt: Date | null;
   retractReason: string | null;
   channel: string;
+  hesStatus: string | null;
 };
 
 export function toMatchView(keyring: Keyring, r: MatchRecord, reveal: boolean): MatchView {
@@ -47,5 +50,6 @@ export function toMatchView(keyring: Keyring, r: MatchRecord, reveal: boolean): 
     retractedAt: r.retractedAt,
     retractReason: r.retractReason,
     channel: r.channel,
+    hesStatus: HesStatus.safeParse(r.hesStatus).data ?? null,
   };
 }

@@ -172,8 +172,9 @@ export const kafka: StackServer = {
         cp,
         'kafka.tools.StorageTool',
         'format',
-        '-t',
-        ctx.secrets.kafkaClusterId,
+        // One argument, `=` joined: a base64url id may begin with '-', which argparse would
+        // otherwise read as an option (seen: "--cluster-id/-t: expected one argument").
+        `--cluster-id=${ctx.secrets.kafkaClusterId}`,
         '-c',
         p.props,
         '--ignore-formatted',

@@ -73,6 +73,19 @@ const FASTIFY_ERRORS: Record<string, { code: string; message: string }> = {
 };
 
 /**
+ * 404 for a card with no current match, or none with the TC kimlik no the caller gave: one
+ * answer for both, so a stranger holding a card number learns nothing from it.
+ */
+export function noCurrentMatch(): ApiError {
+  return new ApiError(
+    404,
+    'NO_CURRENT_MATCH',
+    'cardNo: the card has no current match (with this TC kimlik no, where one was given)',
+    'cardNo',
+  );
+}
+
+/**
  * The typed failures of the HES verifier and the registry verbs, as SPEC §9 answers. Messages
  * are ours, never theirs (theirs are masked, but a citizen needs no masked echo).
  */
@@ -111,6 +124,22 @@ function knownFailure(err: unknown): ApiError | undefined {
           'cardKind: the card is registered with the other kind',
           'cardKind',
         );
+      case 'NO_CURRENT_MATCH':
+        return noCurrentMatch();
+      case 'MATCH_NOT_FOUND':
+        return new ApiError(
+          404,
+          'MATCH_NOT_FOUND',
+          'matchId: no such match, or already retracted',
+          'matchId',
+        );
+      case 'EMPTY_RANGE':
+        return new ApiError(
+          400,
+          'EMPTY_RANGE',
+          'replacement.validTo: must be after validFrom',
+          'replacement.validTo',
+        );
       case 'INVALID_INPUT':
         return new ApiError(400, 'INVALID_INPUT', 'invalid request');
       default:
@@ -121,58 +150,69 @@ function knownFailure(err: unknown): ApiError | undefined {
 }
 
 /**
- * Map every failure once, here: ApiError as it says; fastify's refusals (413, 415, bad JSON)
- * by code; anything else is a 500 whose body says nothing of the cause (it could hold SQL and
- * its parameters), logged by its name and code only.
+ * Any failure as the ApiError the client gets: ApiError as it is, the verbs' and the HES
+ * verifier's typed failures by code, the database away as 503 DATABASE_UNAVAILABLE, anything
+ * else a 500 INTERNAL whose message says nothing of the cause (it could hold SQL and its
+ * parameters). The pages (pages/) turn the same into Turkish.
+ */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const mapped = knownFailure(err);
+  if (mapped) return mapped;
+  // The database away or busy: the client may try again (SPEC §9: 503), unlike a bug of ours.
+  if (databaseAway(err)) {
+    return new ApiError(503, 'DATABASE_UNAVAILABLE', 'the registry is unavailable; try again shortly');
+  }
+  return new ApiError(500, 'INTERNAL', 'internal error');
+}
+
+/**
+ * Map every failure once, here: toApiError, and fastify's refusals (413, 415, bad JSON) by
+ * code. A 500 or 503 is logged by the error's name and code only.
  */
 export function installErrorHandling(
   app: FastifyInstance,
   log: (entry: Record<string, unknown>, message: string) => void,
 ): void {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
-    if (err instanceof HesServiceUnavailableError) {
-      // Its reason only (TIMEOUT, CONNECTION …): the message names no TC or HES, but keep it short.
-      log(
-        { route: request.routeOptions.url, error: err.name, reason: err.reason },
-        'HES service unavailable',
-      );
-    }
-    const send = (api: ApiError) => {
-      if (api.retryAfterSeconds !== undefined) reply.header('retry-after', String(api.retryAfterSeconds));
-      return reply.code(api.status).send(api.body());
-    };
-    if (err instanceof ApiError) return send(err);
-    const mapped = knownFailure(err);
-    if (mapped) return send(mapped);
-    const known = typeof err.code === 'string' ? FASTIFY_ERRORS[err.code] : undefined;
-    if (known && typeof err.statusCode === 'number') {
+    logUnexpected(err, request.routeOptions.url, log);
+    const known = err instanceof ApiError ? undefined : FASTIFY_ERRORS[err.code];
+    if (known && !(err instanceof ApiError) && typeof err.statusCode === 'number') {
       return reply.code(err.statusCode).send({ ...known, field: null } satisfies ErrorBody);
     }
-    if (err.statusCode === 400 && err.code?.startsWith('FST_')) {
+    if (!(err instanceof ApiError) && err.statusCode === 400 && err.code?.startsWith('FST_')) {
       return reply
         .code(400)
         .send({ code: 'INVALID_REQUEST', field: null, message: 'malformed request' } satisfies ErrorBody);
     }
-    log(
-      // Never the error's message: it can hold SQL with its parameters (a sealed TC, a card).
-      {
-        route: request.routeOptions.url,
-        error: err.name,
-        code: typeof err.code === 'string' ? err.code : undefined,
-      },
-      'request failed',
-    );
-    // The database away or busy: the client may try again (SPEC §9: 503), unlike a bug of ours.
-    const unavailable = databaseAway(err);
-    return reply.code(unavailable ? 503 : 500).send({
-      code: unavailable ? 'DATABASE_UNAVAILABLE' : 'INTERNAL',
-      field: null,
-      message: unavailable ? 'the registry is unavailable; try again shortly' : 'internal error',
-    } satisfies ErrorBody);
+    const api = toApiError(err);
+    if (api.retryAfterSeconds !== undefined) reply.header('retry-after', String(api.retryAfterSeconds));
+    return reply.code(api.status).send(api.body());
   });
   app.setNotFoundHandler((_request, reply) =>
     reply.code(404).send({ code: 'NOT_FOUND', field: null, message: 'no such route' } satisfies ErrorBody),
   );
+}
+
+/**
+ * The log line of a failure that is not the client's: the HES service away (its reason only:
+ * TIMEOUT, CONNECTION …), or anything that becomes a 500/503, by name and code: never the
+ * error's message, which can hold SQL with its parameters (a sealed TC, a card).
+ */
+export function logUnexpected(
+  err: unknown,
+  route: string | undefined,
+  log: (entry: Record<string, unknown>, message: string) => void,
+): void {
+  if (err instanceof HesServiceUnavailableError) {
+    log({ route, error: err.name, reason: err.reason }, 'HES service unavailable');
+    return;
+  }
+  if (err instanceof ApiError || knownFailure(err)) return;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('FST_')) return;
+  const name = err instanceof Error ? err.name : typeof err;
+  log({ route, error: name, code: typeof code === 'string' ? code : undefined }, 'request failed');
 }
 
 /** The database away or not answering (classifyDatabaseError looks through drizzle's wrapper). */

@@ -14,7 +14,17 @@ describe('OpenAPI document', () => {
 
   it('lists every route with its channels and the SPEC §9 error statuses', () => {
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/matches', '/v1/me', '/v1/staff/card-lookup']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/v1/matches',
+      '/v1/matches/card-replacement',
+      '/v1/matches/current',
+      '/v1/matches/hes-code',
+      '/v1/me',
+      '/v1/staff/card-history',
+      '/v1/staff/card-lookup',
+      '/v1/staff/corrections',
+      '/v1/staff/unmatch',
+    ]);
     expect(doc.paths['/v1/matches']?.post?.['x-channels']).toEqual(['WEB', 'KIOSK', 'ACTIVATION_POINT']);
     expect(Object.keys(doc.paths['/v1/matches']?.post?.responses ?? {})).toEqual(
       expect.arrayContaining(['201', '400', '401', '403', '409', '429', '503']),

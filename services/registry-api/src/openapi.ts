@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RouteDefinition } from './routes';
+import type { RouteDefinition } from './route-definition';
 
 type JsonObject = Record<string, unknown>;
 

@@ -34,7 +34,7 @@ describe('registry API: errors as SPEC §9 JSON', () => {
     expect(res.json()).toEqual({
       code: 'NO_CURRENT_MATCH',
       field: 'cardNo',
-      message: 'the card has no current match',
+      message: 'cardNo: the card has no current match (with this TC kimlik no, where one was given)',
     });
   });
 

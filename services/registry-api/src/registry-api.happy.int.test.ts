@@ -40,6 +40,7 @@ describe('registry API: happy paths', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
+      matchId: expect.any(Number),
       cardNo: CARD,
       cardKind: 'PERSONAL',
       tcKimlikNo: '*******6060',
@@ -47,6 +48,7 @@ describe('registry API: happy paths', () => {
       validFrom: '2020-11-01T00:00:00.000Z',
       validTo: null,
       channel: 'WEB',
+      hesStatus: null,
     });
     expect(res.body).not.toContain(TC);
     expect(res.body).not.toContain(HES);
@@ -57,7 +59,17 @@ describe('registry API: happy paths', () => {
     const res = await rig.app.inject({ url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
     const doc = res.json() as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
-    expect(Object.keys(doc.paths)).toEqual(['/v1/me', '/v1/staff/card-lookup', '/v1/matches']);
+    expect(Object.keys(doc.paths)).toEqual([
+      '/v1/me',
+      '/v1/matches',
+      '/v1/matches/current',
+      '/v1/matches/hes-code',
+      '/v1/matches/card-replacement',
+      '/v1/staff/card-lookup',
+      '/v1/staff/card-history',
+      '/v1/staff/corrections',
+      '/v1/staff/unmatch',
+    ]);
     expect(JSON.stringify(doc.paths['/v1/staff/card-lookup']?.post?.requestBody)).toContain('"cardNo"');
   });
 

@@ -13,7 +13,8 @@ import { ApiError, installErrorHandling, invalidRequest } from './api-error';
 import type { RegistryApiEnv } from './env';
 import { buildOpenApiDocument } from './openapi';
 import { createRateLimiters, type RateLimits } from './rate-limit';
-import { ROUTES, type RouteDefinition, type RouteDeps } from './routes';
+import type { RouteDefinition, RouteDeps } from './route-definition';
+import { ROUTES } from './routes';
 
 // A database that holds the connection open but never answers must not hang /readyz: a check that
 // is late counts as not ready (pg's pool bounds the connect, not a query on an open connection).
@@ -109,19 +110,34 @@ function mountRoute(app: FastifyInstance, route: RouteDefinition, deps: RouteDep
     bodyLimit,
     handler: async (request, reply) => {
       const client = await authenticate(request, deps);
-      // Per key, counted before the channel check: a key hammering the wrong route is throttled too.
-      const decision = deps.limits.key(client.keyId);
-      if (!decision.ok) throw ApiError.rateLimited(decision.retryAfterSeconds);
-      if (!route.channels.includes(client.channel)) {
-        throw new ApiError(403, 'WRONG_CHANNEL', `a ${client.channel} key may not call this operation`);
-      }
-      const params = parsePart(route.params, request.params, 'params');
-      const body = parsePart(route.body, request.body, 'body');
-      const result = await route.handler({ client, body, params }, deps);
+      const result = await runRoute(route, { client, body: request.body, params: request.params }, deps);
       reply.code(route.status ?? 200);
       return result;
     },
   });
+}
+
+/**
+ * One route's work for an authenticated client: the key's rate limit, the channel, the request's
+ * schemas, the handler. The /v1 routes and the pages (pages/) both call it, so a page can do
+ * nothing its key could not do through the API. Throws ApiError or the verbs' typed errors
+ * (toApiError maps them).
+ */
+export async function runRoute(
+  route: RouteDefinition,
+  request: { client: ApiClient; body: unknown; params?: unknown },
+  deps: RouteDeps,
+): Promise<unknown> {
+  const { client } = request;
+  // Per key, counted before the channel check: a key hammering the wrong route is throttled too.
+  const decision = deps.limits.key(client.keyId);
+  if (!decision.ok) throw ApiError.rateLimited(decision.retryAfterSeconds);
+  if (!route.channels.includes(client.channel)) {
+    throw new ApiError(403, 'WRONG_CHANNEL', `a ${client.channel} key may not call this operation`);
+  }
+  const params = parsePart(route.params, request.params, 'params');
+  const body = parsePart(route.body, request.body, 'body');
+  return route.handler({ client, body, params }, deps);
 }
 
 function parsePart(schema: RouteDefinition['body'], value: unknown, part: 'body' | 'params'): unknown {

@@ -32,6 +32,9 @@ export const matches = pgTable(
     validTo: timestamp('valid_to', { withTimezone: true, precision: 3 }),
     channel: text('channel').notNull(),
     actor: text('actor').notNull(),
+    // The HES service's answer when the code was checked (SPEC §9: a risky code is matched and
+    // its status recorded); null where nobody asked it (bulk import, corrections).
+    hesStatus: text('hes_status'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
     retractedAt: timestamp('retracted_at', { withTimezone: true }),
     retractReason: text('retract_reason'),
@@ -40,6 +43,7 @@ export const matches = pgTable(
   },
   (t) => [
     check('matches_range_not_empty', sql`${t.validTo} is null or ${t.validTo} > ${t.validFrom}`),
+    check('matches_hes_status', sql`${t.hesStatus} is null or ${t.hesStatus} in ('RISKY', 'RISKLESS')`),
     check('matches_retract_has_reason', sql`(${t.retractedAt} is null) = (${t.retractReason} is null)`),
     // The as-of lookup: card_id = $1 and valid_from <= t order by valid_from desc limit 1.
     index('matches_card_asof_idx').on(t.cardId, t.validFrom.desc()).where(sql`${t.retractedAt} is null`),

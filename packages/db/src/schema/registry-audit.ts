@@ -12,11 +12,19 @@ export const registryAudit = pgTable(
     at: timestamp('at', { withTimezone: true }).notNull().default(sql`now()`),
     actor: text('actor').notNull(),
     channel: text('channel').notNull(),
+    // The API key and, for kiosks and activation points, the location behind an API change
+    // (SPEC §9: every change audited with its channel, key id and location); null otherwise.
+    keyId: text('key_id'),
+    locationId: text('location_id'),
     action: text('action').notNull(),
     cardNo: text('card_no'),
     personId: bigint('person_id', { mode: 'number' }),
     matchId: bigint('match_id', { mode: 'number' }),
     detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
   },
-  (t) => [index('registry_audit_at_idx').on(t.at), index('registry_audit_card_idx').on(t.cardNo)],
+  (t) => [
+    index('registry_audit_at_idx').on(t.at),
+    index('registry_audit_card_idx').on(t.cardNo),
+    index('registry_audit_key_idx').on(t.keyId),
+  ],
 );

@@ -78,6 +78,7 @@ describe('findMatchAt', () => {
       retractedAt: null,
       retractReason: null,
       channel: 'WEB',
+      hesStatus: null,
     });
     expect(view?.tcKimlikNo).toMatch(/^\*{7}\d{4}$/);
     expect(view?.hesCode).toMatch(/^\*{4}-\*{4}-[A-Z0-9]{2}$/);

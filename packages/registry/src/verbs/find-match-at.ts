@@ -1,4 +1,5 @@
 import { CardNo } from '@boarding/contracts/card-no';
+import { TcKimlikNo } from '@boarding/contracts/tc-kimlik';
 import { cards, matches, persons } from '@boarding/db/schema';
 import { and, desc, eq, gt, isNull, lte, or } from 'drizzle-orm';
 import { z } from 'zod';
@@ -6,12 +7,18 @@ import { writeAudit } from '../audit';
 import { inTransaction, type RegistryContext } from '../context';
 import { parseInput } from '../input';
 import { type MatchView, toMatchView } from '../match-view';
+import { tcIndexOf } from '../pii';
 
 export const FindMatchAtInput = z.object({
   cardNo: CardNo,
   at: z.coerce.date(),
   /** Return TC and HES in clear. Audited; for staffed channels and investigations only. */
   reveal: z.boolean().default(false),
+  /**
+   * Only this person's match (a citizen's "my match", SPEC §9: the TC and the card together):
+   * null when the card is unmatched or matched to somebody else, the two told apart by nobody.
+   */
+  tcKimlikNo: TcKimlikNo.optional(),
 });
 export type FindMatchAtInput = z.input<typeof FindMatchAtInput>;
 
@@ -27,6 +34,7 @@ export const matchRecordColumns = {
   retractedAt: matches.retractedAt,
   retractReason: matches.retractReason,
   channel: matches.channel,
+  hesStatus: matches.hesStatus,
 };
 
 /**
@@ -50,6 +58,9 @@ export async function findMatchAt({
     .where(
       and(
         eq(cards.cardNo, data.cardNo),
+        data.tcKimlikNo === undefined
+          ? undefined
+          : eq(persons.tcIndex, tcIndexOf(ctx.keyring, data.tcKimlikNo)),
         isNull(matches.retractedAt),
         lte(matches.validFrom, data.at),
         or(isNull(matches.validTo), gt(matches.validTo, data.at)),

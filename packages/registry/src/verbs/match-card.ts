@@ -1,5 +1,5 @@
 import { CardKind, CardNo } from '@boarding/contracts/card-no';
-import { HesCode } from '@boarding/contracts/hes-code';
+import { HesCode, HesStatus } from '@boarding/contracts/hes-code';
 import { maskCardNo, maskHes, maskTc } from '@boarding/contracts/mask';
 import { TcKimlikNo } from '@boarding/contracts/tc-kimlik';
 import { z } from 'zod';
@@ -17,6 +17,8 @@ export const MatchCardInput = z.object({
   hesCode: HesCode,
   /** When the match starts; default now. */
   at: z.coerce.date().optional(),
+  /** The HES service's answer for the code, when it was asked (the API always asks). */
+  hesStatus: HesStatus.optional(),
 });
 export type MatchCardInput = z.input<typeof MatchCardInput>;
 
@@ -70,6 +72,7 @@ export async function matchCard({
       hesCode: data.hesCode,
       validFrom: at,
       validTo: null,
+      hesStatus: data.hesStatus ?? null,
     });
     await writeAudit(tx, ctx, {
       action: 'MATCH_CARD',
@@ -80,6 +83,7 @@ export async function matchCard({
         tc: maskTc(data.tcKimlikNo),
         hes: maskHes(data.hesCode),
         kind: data.cardKind,
+        ...(data.hesStatus ? { hesStatus: data.hesStatus } : {}),
         from: at.toISOString(),
         endedMatchIds: ended,
       },

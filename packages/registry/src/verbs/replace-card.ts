@@ -1,4 +1,5 @@
 import { CardKind, CardNo } from '@boarding/contracts/card-no';
+import { HesStatus } from '@boarding/contracts/hes-code';
 import { maskCardNo } from '@boarding/contracts/mask';
 import { TcKimlikNo } from '@boarding/contracts/tc-kimlik';
 import { z } from 'zod';
@@ -11,6 +12,7 @@ import {
   cardNoOf,
   endMatch,
   ensureCard,
+  findCard,
   findPersonId,
   insertMatch,
   personMatchAt,
@@ -22,6 +24,11 @@ export const ReplaceCardInput = z.object({
   newCardNo: CardNo,
   newCardKind: CardKind,
   at: z.coerce.date().optional(),
+  /**
+   * The card being replaced, when the holder asks (SPEC §9: the TC and the card together): the
+   * person's current card must be this one, else NO_CURRENT_MATCH.
+   */
+  cardNo: CardNo.optional(),
 });
 export type ReplaceCardInput = z.input<typeof ReplaceCardInput>;
 
@@ -41,7 +48,12 @@ export async function replaceCard({
   return inTransaction(ctx, async (tx) => {
     const personId = await findPersonId(tx, ctx, data.tcKimlikNo);
     const current = personId === undefined ? undefined : await personMatchAt(tx, personId, at);
-    if (personId === undefined || !current) {
+    const currentCard = current && data.cardNo !== undefined ? await findCard(tx, data.cardNo) : undefined;
+    if (
+      personId === undefined ||
+      !current ||
+      (data.cardNo !== undefined && currentCard?.id !== current.cardId)
+    ) {
       throw new RegistryError('NO_CURRENT_MATCH', 'the person has no card matched at that time');
     }
     const cardId = await ensureCard(tx, data.newCardNo, data.newCardKind);
@@ -59,6 +71,8 @@ export async function replaceCard({
       hesCode: openHes(ctx.keyring, current.hesEnc),
       validFrom: at,
       validTo: null,
+      // The same HES code, so the same answer of the HES service.
+      hesStatus: HesStatus.safeParse(current.hesStatus).data ?? null,
     });
     await writeAudit(tx, ctx, {
       action: 'REPLACE_CARD',

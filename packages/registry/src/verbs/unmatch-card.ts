@@ -6,7 +6,12 @@ import { RegistryError } from '../errors';
 import { parseInput } from '../input';
 import { cardMatchAt, endMatch, findCard } from '../match-store';
 
-export const UnmatchCardInput = z.object({ cardNo: CardNo, at: z.coerce.date().optional() });
+export const UnmatchCardInput = z.object({
+  cardNo: CardNo,
+  at: z.coerce.date().optional(),
+  /** Why, when staff end a match (kept in the audit, like a correction's). */
+  reason: z.string().trim().min(5, 'a reason of at least 5 characters is required').max(500).optional(),
+});
 export type UnmatchCardInput = z.input<typeof UnmatchCardInput>;
 
 /** End the card's current match at `at`; its taps from then on are unmatched. */
@@ -29,7 +34,7 @@ export async function unmatchCard({
       cardNo: data.cardNo,
       personId: current.personId,
       matchId: current.id,
-      detail: { to: at.toISOString() },
+      detail: { to: at.toISOString(), ...(data.reason === undefined ? {} : { reason: data.reason }) },
     });
     return { endedMatchId: current.id };
   });
