@@ -94,7 +94,7 @@ export const CITIZEN_ROUTES = [
     body: MatchRequest,
     response: MatchResponse,
     handler: async ({ client, body }, deps) => {
-      takeTcAttempt(deps, body.tcKimlikNo);
+      await takeTcAttempt(deps, body.tcKimlikNo);
       // Never a silent accept: a mismatch or an unavailable service throws, mapped in api-error.ts.
       const { status: hesStatus } = await deps.hes.verify({
         tcKimlikNo: body.tcKimlikNo,
@@ -124,7 +124,7 @@ export const CITIZEN_ROUTES = [
     response: MaskedMatch,
     handler: async ({ client, body }, deps) => {
       // A lookup is a guess at a card–TC pair too: counted like a match attempt.
-      takeTcAttempt(deps, body.tcKimlikNo);
+      await takeTcAttempt(deps, body.tcKimlikNo);
       const match = await findMatchAt({
         ctx: contextOf(client, deps),
         input: { cardNo: body.cardNo, tcKimlikNo: body.tcKimlikNo, at: deps.now() },
@@ -145,7 +145,7 @@ export const CITIZEN_ROUTES = [
     body: HesChangeRequest,
     response: HesChangeResponse,
     handler: async ({ client, body }, deps) => {
-      takeTcAttempt(deps, body.tcKimlikNo);
+      await takeTcAttempt(deps, body.tcKimlikNo);
       const { status: hesStatus } = await deps.hes.verify({
         tcKimlikNo: body.tcKimlikNo,
         hesCode: body.hesCode,
@@ -172,7 +172,7 @@ export const CITIZEN_ROUTES = [
     body: CardReplacementRequest,
     response: CardReplacementResponse,
     handler: async ({ client, body }, deps) => {
-      takeTcAttempt(deps, body.tcKimlikNo);
+      await takeTcAttempt(deps, body.tcKimlikNo);
       const result = await replaceCard({
         ctx: contextOf(client, deps),
         input: {

@@ -1,4 +1,4 @@
-import { createRateLimiters, FixedWindowLimiter, tcLimiterKey } from './rate-limit';
+import { FixedWindowLimiter } from './rate-limit';
 
 describe('FixedWindowLimiter', () => {
   it('allows `limit` per window, then refuses with the seconds left, and opens again', () => {
@@ -38,23 +38,5 @@ describe('FixedWindowLimiter', () => {
     now = 1_600; // b expires; a (opened at 1200) must survive the prune and still refuse
     expect(limiter.take('a')).toEqual({ ok: false, retryAfterSeconds: 1 });
     expect(limiter.size).toBe(1);
-  });
-});
-
-describe('per-TC limiter key', () => {
-  it('is a keyed hash: never the TC, stable for one secret, different across secrets', () => {
-    const a = Buffer.alloc(32, 1);
-    const b = Buffer.alloc(32, 2);
-    expect(tcLimiterKey(a, '17291716060')).not.toContain('17291716060');
-    expect(tcLimiterKey(a, '17291716060')).toBe(tcLimiterKey(a, '17291716060'));
-    expect(tcLimiterKey(a, '17291716060')).not.toBe(tcLimiterKey(b, '17291716060'));
-  });
-
-  it('counts one TC across calls, separately from the key limit', () => {
-    const limits = createRateLimiters({ perKeyPerMinute: 1, perTcPerHour: 1 }, () => 0);
-    expect(limits.tc('17291716060').ok).toBe(true);
-    expect(limits.tc('17291716060').ok).toBe(false);
-    expect(limits.key('k1').ok).toBe(true);
-    expect(limits.key('k1').ok).toBe(false);
   });
 });

@@ -1,11 +1,11 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import type { Db } from '@boarding/db/client';
+import type { Keyring } from '@boarding/encryption/keyring';
+import { countTcAttempt, pruneTcAttempts } from '@boarding/registry/verbs/count-tc-attempt';
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
 /**
- * A fixed-window counter per key, in this process (SPEC §9: rate limits per API key and per TC
- * kimlik no). Enough for one API process; several replicas would each allow `limit` (noted in the
- * README). Memory is bounded by the keys seen in one window: a window is (re)inserted when it
+ * A fixed-window counter per key, in this process (the per-API-key limit of SPEC §9). Memory is bounded by the keys seen in one window: a window is (re)inserted when it
  * opens, so the map is ordered by start time and expired windows are pruned from its front on
  * every take (amortised O(1), never a scan of the live keys on the request path).
  */
@@ -46,26 +46,48 @@ export class FixedWindowLimiter {
   }
 }
 
-/**
- * The per-TC limiter's key: an HMAC of the TC under a random key of this process, so the limiter's
- * memory never holds a TC in clear and its keys cannot be reversed by trying all 10^10 numbers.
- */
-export function tcLimiterKey(secret: Buffer, tcKimlikNo: string): string {
-  return createHmac('sha256', secret).update(tcKimlikNo).digest('base64url');
-}
-
-export const newLimiterSecret = (): Buffer => randomBytes(32);
-
 export type RateLimits = { perKeyPerMinute: number; perTcPerHour: number };
 
-/** The two limiters of SPEC §9, built from the settings. */
-export function createRateLimiters(limits: RateLimits, now?: () => number) {
-  const secret = newLimiterSecret();
-  const perKey = new FixedWindowLimiter({ limit: limits.perKeyPerMinute, windowMs: 60_000, now });
-  const perTc = new FixedWindowLimiter({ limit: limits.perTcPerHour, windowMs: 3_600_000, now });
+const TC_WINDOW_MS = 3_600_000;
+
+/**
+ * The two limiters of SPEC §9. Per key: in this process (a flood brake on a key, cheap on every
+ * request; N replicas allow N times it, which the per-TC limit does not depend on). Per TC kimlik
+ * no: counted in PostgreSQL (tc_attempts), so it holds across every API process: the limit that
+ * stops a number being tried across cards must not multiply with the replicas.
+ */
+export function createRateLimiters(
+  limits: RateLimits,
+  tcStore: { db: Db; keyring: Keyring },
+  now: () => Date = () => new Date(),
+) {
+  const perKey = new FixedWindowLimiter({
+    limit: limits.perKeyPerMinute,
+    windowMs: 60_000,
+    now: () => now().getTime(),
+  });
+  // Ended windows are dropped once per window per process, by the first attempt in a new one: no
+  // timer to stop, and the table holds at most the current and the previous hour.
+  let prunedWindow = Number.NaN;
+  const pruneOnce = async (windowStart: number) => {
+    if (windowStart === prunedWindow) return;
+    try {
+      await pruneTcAttempts({ ctx: tcStore, before: new Date(windowStart - TC_WINDOW_MS) });
+      prunedWindow = windowStart;
+    } catch {
+      // Not this request's failure: the next attempt tries again.
+    }
+  };
   return {
     key: (keyId: string) => perKey.take(keyId),
-    tc: (tcKimlikNo: string) => perTc.take(tcLimiterKey(secret, tcKimlikNo)),
+    tc: async (tcKimlikNo: string) => {
+      const decision = await countTcAttempt({
+        ctx: { ...tcStore, now },
+        input: { tcKimlikNo, limit: limits.perTcPerHour, windowMs: TC_WINDOW_MS },
+      });
+      await pruneOnce(Math.floor(now().getTime() / TC_WINDOW_MS) * TC_WINDOW_MS);
+      return decision;
+    },
   };
 }
 export type RateLimiters = ReturnType<typeof createRateLimiters>;

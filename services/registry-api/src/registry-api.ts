@@ -93,7 +93,7 @@ export function createRegistryApi(options: RegistryApiOptions): FastifyInstance 
     keyring: options.keyring,
     now,
     hes: options.hes,
-    limits: createRateLimiters(options.rateLimits, () => now().getTime()),
+    limits: createRateLimiters(options.rateLimits, { db, keyring: options.keyring }, now),
   };
   for (const route of ROUTES) mountRoute(app, route, deps, options.bodyLimitBytes);
   return app;

@@ -66,7 +66,7 @@ export function contextOf(client: ApiClient, deps: RouteDeps): RegistryContext {
  * cannot be tried across many cards (or keys, or HES codes) faster than this, and a refused
  * attempt still counts.
  */
-export function takeTcAttempt(deps: RouteDeps, tcKimlikNo: string): void {
-  const decision = deps.limits.tc(tcKimlikNo);
+export async function takeTcAttempt(deps: RouteDeps, tcKimlikNo: string): Promise<void> {
+  const decision = await deps.limits.tc(tcKimlikNo);
   if (!decision.ok) throw ApiError.rateLimited(decision.retryAfterSeconds, 'tcKimlikNo');
 }

@@ -14,4 +14,5 @@ export * from './nightly-runs';
 export * from './persons';
 export * from './registry-audit';
 export * from './tap-keys';
+export * from './tc-attempts';
 export * from './validator-progress';
