@@ -56,6 +56,7 @@ export const LAYERS: readonly Layer[] = [
     name: 'domain',
     packages: [
       '@boarding/registry',
+      '@boarding/status-feed',
       '@boarding/ingest',
       '@boarding/export',
       '@boarding/delivery',

@@ -1,6 +1,7 @@
 // The schema index drizzle-kit reads (the one barrel CONVENTIONS allows). `boardings` is
 // partitioned and created by a custom migration, so it is imported from './boardings' directly.
 export * from './api-keys';
+export * from './card-status';
 export * from './cards';
 export * from './dead-letters';
 export * from './deliveries';
