@@ -1,38 +1,10 @@
-import { randomInt } from 'node:crypto';
-import type { Actor, RegistryContext } from '@boarding/registry/context';
 import { changeHesCode } from '@boarding/registry/verbs/change-hes-code';
 import { correctMatch } from '@boarding/registry/verbs/correct-match';
 import { matchCard } from '@boarding/registry/verbs/match-card';
 import { replaceCard } from '@boarding/registry/verbs/replace-card';
 import { unmatchCard } from '@boarding/registry/verbs/unmatch-card';
-import { syntheticCardNo, syntheticHes, syntheticTc } from '@boarding/simulator/identities';
-import { Random } from '@boarding/simulator/random';
-import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
-import { createKeyringForTests } from '@boarding/testing/keyring';
 import { explainCardStatus, outboxLag, readUnsent } from './outbox';
-
-/** A migrated database, a throw-away keyring and fresh synthetic identities. */
-async function createStatusFixture(label: string) {
-  const database: TestDatabase = await createTestDatabase(label);
-  const keyring = createKeyringForTests();
-  const base = randomInt(0, 8_000_000) * 100;
-  const random = new Random(base);
-  let next = 0;
-  return {
-    database,
-    ctx: (actor: Partial<Actor> = {}): RegistryContext => ({
-      db: database.db,
-      keyring,
-      actor: { id: 'test', channel: 'WEB', ...actor },
-    }),
-    identity: () => {
-      const n = base + next++;
-      return { tc: syntheticTc(n), hes: syntheticHes(random), cardNo: syntheticCardNo(n) };
-    },
-    close: () => database.drop(),
-  };
-}
-type StatusFixture = Awaited<ReturnType<typeof createStatusFixture>>;
+import { createStatusFixture, type StatusFixture } from './status-fixture.test-helpers';
 
 // SPEC §10: every registry change that alters a card's status is in the outbox, in the change's
 // own transaction (triggers on matches, migration 0009), with a version that grows per card.
