@@ -1,4 +1,4 @@
-import { DatabaseEnv } from '@boarding/config/env';
+import { DatabaseEnv, EnvFlag } from '@boarding/config/env';
 import { HesEnv } from '@boarding/hes/hes-env';
 import { z } from 'zod';
 
@@ -22,5 +22,14 @@ export const RegistryApiEnv = DatabaseEnv.extend({
   // rarely a few; 10 forgives typing slips while a number cannot be tried against many cards
   // (or HES codes) through many keys. Keyed by an HMAC, never the clear TC.
   REGISTRY_API_RATE_PER_TC_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(10),
+  // The WEB API key the public page at / uses when the browser has no device key (a citizen's own
+  // phone or computer). A clear key from `boarding apikey create --channel WEB`, supplied by the
+  // deployment and never committed: authenticated on every use like any key, so revoking it stops
+  // the page at once and every match it makes is audited with its key id. Unset: / works only on
+  // devices provisioned at /device.
+  REGISTRY_API_WEB_PAGE_KEY: z.string().min(1).optional(),
+  // Whether the device-key cookie carries Secure. Off by default because the local stack serves
+  // plain http (a Secure cookie would never come back); on in any deployment behind TLS.
+  REGISTRY_API_COOKIE_SECURE: EnvFlag.default(false),
 });
 export type RegistryApiEnv = z.infer<typeof RegistryApiEnv>;

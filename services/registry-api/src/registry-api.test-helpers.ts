@@ -25,6 +25,8 @@ export type ApiRig = {
   /** The HES twin the rig was built with (the default one, or the caller's). */
   hes: HesVerifier;
   keyFor: (channel: ApiKeyChannel, locationId?: string) => Promise<{ id: string; key: string }>;
+  /** The key the pages use for `/` on a device without its own (when asked for with `webPageKey`). */
+  webPageKey?: { id: string; key: string };
   close: () => Promise<void>;
 };
 
@@ -34,7 +36,14 @@ export const TEST_RATE_LIMITS: RateLimits = { perKeyPerMinute: 10_000, perTcPerH
 
 export async function createApiRig(
   label: string,
-  options: { db?: Db; hes?: HesVerifier; rateLimits?: RateLimits; now?: () => Date } = {},
+  options: {
+    db?: Db;
+    hes?: HesVerifier;
+    rateLimits?: RateLimits;
+    now?: () => Date;
+    /** Create a key of this channel and give it to the pages as REGISTRY_API_WEB_PAGE_KEY (WEB, or another to test the refusal). */
+    webPageKey?: ApiKeyChannel;
+  } = {},
 ): Promise<ApiRig> {
   const hes = options.hes ?? new InMemoryHesVerifier();
   const database = await createTestDatabase(label);
@@ -49,6 +58,12 @@ export async function createApiRig(
       },
     }),
   });
+  const keyFor = (channel: ApiKeyChannel, locationId?: string) =>
+    createApiKey({
+      ctx: { db: database.db, actor: { id: 'test', channel: 'ADMIN' } },
+      input: { channel, ...(locationId ? { locationId } : {}) },
+    });
+  const webPageKey = options.webPageKey === undefined ? undefined : await keyFor(options.webPageKey);
   const app = createRegistryApi({
     db: options.db ?? database.db,
     keyring,
@@ -57,6 +72,7 @@ export async function createApiRig(
     hes,
     rateLimits: options.rateLimits ?? TEST_RATE_LIMITS,
     ...(options.now ? { now: options.now } : {}),
+    ...(webPageKey ? { pages: { webPageKey: webPageKey.key } } : {}),
   });
   return {
     database,
@@ -65,11 +81,8 @@ export async function createApiRig(
     logs,
     logger,
     hes,
-    keyFor: async (channel, locationId) =>
-      createApiKey({
-        ctx: { db: database.db, actor: { id: 'test', channel: 'ADMIN' } },
-        input: { channel, ...(locationId ? { locationId } : {}) },
-      }),
+    keyFor,
+    ...(webPageKey ? { webPageKey } : {}),
     close: async () => {
       await app.close();
       await database.drop();

@@ -9,12 +9,14 @@ import { type ApiClient, authenticateApiKey } from '@boarding/registry/verbs/aut
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import { ApiError, installErrorHandling, invalidRequest } from './api-error';
+import { ApiError, installErrorHandling } from './api-error';
 import type { RegistryApiEnv } from './env';
 import { buildOpenApiDocument } from './openapi';
+import { registerPages } from './pages/pages';
 import { createRateLimiters, type RateLimits } from './rate-limit';
 import type { RouteDefinition, RouteDeps } from './route-definition';
 import { ROUTES } from './routes';
+import { runRoute } from './run-route';
 
 // A database that holds the connection open but never answers must not hang /readyz: a check that
 // is late counts as not ready (pg's pool bounds the connect, not a query on an open connection).
@@ -37,6 +39,8 @@ export type RegistryApiOptions = {
   hes: HesVerifier;
   rateLimits: RateLimits;
   now?: () => Date;
+  /** The Turkish pages (pages/): the deployment's WEB key for `/`, and Secure on the device cookie. */
+  pages?: { webPageKey?: string; cookieSecure?: boolean };
 };
 
 /**
@@ -96,6 +100,12 @@ export function createRegistryApi(options: RegistryApiOptions): FastifyInstance 
     limits: createRateLimiters(options.rateLimits, { db, keyring: options.keyring }, now),
   };
   for (const route of ROUTES) mountRoute(app, route, deps, options.bodyLimitBytes);
+  registerPages(app, deps, {
+    webPageKey: options.pages?.webPageKey,
+    cookieSecure: options.pages?.cookieSecure ?? false,
+    bodyLimitBytes: options.bodyLimitBytes,
+    log: (entry, message) => logger.error(entry, message),
+  });
   return app;
 }
 
@@ -115,36 +125,6 @@ function mountRoute(app: FastifyInstance, route: RouteDefinition, deps: RouteDep
       return result;
     },
   });
-}
-
-/**
- * One route's work for an authenticated client: the key's rate limit, the channel, the request's
- * schemas, the handler. The /v1 routes and the pages (pages/) both call it, so a page can do
- * nothing its key could not do through the API. Throws ApiError or the verbs' typed errors
- * (toApiError maps them).
- */
-export async function runRoute(
-  route: RouteDefinition,
-  request: { client: ApiClient; body: unknown; params?: unknown },
-  deps: RouteDeps,
-): Promise<unknown> {
-  const { client } = request;
-  // Per key, counted before the channel check: a key hammering the wrong route is throttled too.
-  const decision = deps.limits.key(client.keyId);
-  if (!decision.ok) throw ApiError.rateLimited(decision.retryAfterSeconds);
-  if (!route.channels.includes(client.channel)) {
-    throw new ApiError(403, 'WRONG_CHANNEL', `a ${client.channel} key may not call this operation`);
-  }
-  const params = parsePart(route.params, request.params, 'params');
-  const body = parsePart(route.body, request.body, 'body');
-  return route.handler({ client, body, params }, deps);
-}
-
-function parsePart(schema: RouteDefinition['body'], value: unknown, part: 'body' | 'params'): unknown {
-  if (schema === undefined) return undefined;
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) throw invalidRequest(result.error, part);
-  return result.data;
 }
 
 // A key is ~60 characters; anything much longer is not one and is not hashed or looked up.
@@ -185,6 +165,7 @@ export function createRegistryApiService(
       perKeyPerMinute: env.REGISTRY_API_RATE_PER_KEY_PER_MINUTE,
       perTcPerHour: env.REGISTRY_API_RATE_PER_TC_PER_HOUR,
     },
+    pages: { webPageKey: env.REGISTRY_API_WEB_PAGE_KEY, cookieSecure: env.REGISTRY_API_COOKIE_SECURE },
   });
   shutdown.register('http server', () => app.close());
   return {
