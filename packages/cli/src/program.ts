@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { environmentWith } from '@boarding/config/env';
+import type { BackgroundProcess } from '@boarding/demo/demo-servers';
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './arguments';
 import { registerApiKey } from './commands/apikey';
@@ -15,6 +17,7 @@ import { registerReplay } from './commands/replay';
 import { registerServe } from './commands/serve';
 import { registerSimulate } from './commands/simulate';
 import { registerStack } from './commands/stack';
+import { registerStatus } from './commands/status';
 
 export function buildProgram(): Command {
   const program = new Command('boarding')
@@ -32,8 +35,9 @@ export function buildProgram(): Command {
   registerExport(program);
   registerReplay(program);
   registerDay(program);
+  registerStatus(program);
   // The demo runs the other commands, each as its own `boarding` process, as a user types them.
-  registerDemo(program, runBoardingProcess);
+  registerDemo(program, { run: runBoardingProcess, startBackground: startBoardingInBackground });
   return program;
 }
 
@@ -55,6 +59,8 @@ export function reportFailure(err: unknown): number {
   return 1;
 }
 
+const boardingEntry = () => join(__dirname, '..', 'bin', 'boarding.cjs');
+
 /**
  * `boarding <args>` as a child process of this one (same Node, same entry), `env` added; its
  * stdout is returned when `capture`, else passed on (to stderr with `stdoutToStderr`).
@@ -63,7 +69,7 @@ function runBoardingProcess(
   args: string[],
   options: { env: Record<string, string>; stdoutToStderr?: boolean; capture?: boolean },
 ): Promise<string> {
-  const entry = join(__dirname, '..', 'bin', 'boarding.cjs');
+  const entry = boardingEntry();
   const stdout = options.capture ? 'pipe' : options.stdoutToStderr ? process.stderr : process.stdout;
   const child = spawn(process.execPath, [entry, ...args], {
     env: environmentWith(options.env),
@@ -83,4 +89,34 @@ function runBoardingProcess(
       }
     });
   });
+}
+
+/**
+ * `boarding <args>` in the background (the demo's servers): detached into its own process group
+ * so that it outlives this process and a Ctrl-C in the terminal, stdout and stderr to `logFile`
+ * (created owner-only, truncated), no pipe back to this process (a pipe would keep a caller that
+ * waits for the demo's output, such as a test, waiting for the server too).
+ */
+function startBoardingInBackground(
+  args: string[],
+  options: { env: Record<string, string>; logFile: string },
+): BackgroundProcess {
+  const log = openSync(options.logFile, 'w', 0o600);
+  try {
+    const child = spawn(process.execPath, [boardingEntry(), ...args], {
+      env: environmentWith(options.env),
+      stdio: ['ignore', log, log],
+      detached: true,
+    });
+    const exit = new Promise<string>((resolve) => {
+      child.once('error', (err) => resolve(`error ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+      child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `exit ${code}`));
+    });
+    if (child.pid === undefined) throw new Error(`\`boarding ${args.join(' ')}\` could not be started`);
+    child.unref();
+    return { pid: child.pid, exit };
+  } finally {
+    // The child holds its own copy of the descriptor.
+    closeSync(log);
+  }
 }

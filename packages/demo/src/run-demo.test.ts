@@ -50,6 +50,9 @@ describe('runDemo on a host whose environment points away from the local stack',
         onStep(args);
         return '';
       },
+      startBackground: () => {
+        throw new Error('no server is started before the sandbox');
+      },
       progress: () => undefined,
       quietSteps: true,
     };

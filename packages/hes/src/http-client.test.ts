@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { createHesClient, type HesClientOptions } from './http-client';
 import type { HesRecord } from './records';
 import { createHesStandIn, type HesStandIn } from './stand-in';
-import { HesCodeMismatchError, HesServiceUnavailableError } from './verifier';
+import { HesCodeMismatchError, HesServiceUnavailableError, MAX_STATUS_BATCH } from './verifier';
 
 const RISKLESS: HesRecord = { hesCode: 'ABCD1234X9', tcKimlikNo: '17291716060', status: 'RISKLESS' };
 const RISKY: HesRecord = { hesCode: 'RISK0000Z1', tcKimlikNo: '10000000146', status: 'RISKY' };
@@ -207,6 +207,91 @@ describe('HES client circuit breaker', () => {
     await expect(hes.verify({ tcKimlikNo: RISKY.tcKimlikNo, hesCode: RISKY.hesCode })).rejects.toMatchObject({
       reason: 'CIRCUIT_OPEN',
     });
+    expect(standIn.requestCount()).toBe(2);
+  });
+});
+
+describe('HES client: statuses in a batch', () => {
+  const checks = [
+    { tcKimlikNo: RISKY.tcKimlikNo, hesCode: RISKY.hesCode },
+    { tcKimlikNo: RISKY.tcKimlikNo, hesCode: RISKLESS.hesCode },
+    { tcKimlikNo: RISKLESS.tcKimlikNo, hesCode: 'abcd-1234-x9' },
+    { tcKimlikNo: RISKLESS.tcKimlikNo, hesCode: 'ZZZZ9999ZZ' },
+  ];
+
+  it('answers every entry in order in one request, a mismatch as an answer', async () => {
+    await expect(client().statuses(checks)).resolves.toEqual([
+      { status: 'RISKY' },
+      { mismatch: true },
+      { status: 'RISKLESS' },
+      { mismatch: true },
+    ]);
+    expect(standIn.requestCount()).toBe(1);
+  });
+
+  it('follows a status the service changed', async () => {
+    const hes = client();
+    expect(standIn.setStatus(RISKLESS.hesCode, 'RISKY')).toBe(true);
+    await expect(hes.statuses([checks[2] ?? RISKLESS])).resolves.toEqual([{ status: 'RISKY' }]);
+  });
+
+  it('asks nothing about entries that are not a TC and a HES code, nor for an empty list', async () => {
+    const hes = client();
+    await expect(
+      hes.statuses([
+        { tcKimlikNo: RISKY.tcKimlikNo, hesCode: 'short' },
+        { tcKimlikNo: '12345678901', hesCode: RISKY.hesCode },
+      ]),
+    ).resolves.toEqual([{ mismatch: true }, { mismatch: true }]);
+    await expect(hes.statuses([])).resolves.toEqual([]);
+    expect(standIn.requestCount()).toBe(0);
+  });
+
+  it('splits a list longer than MAX_STATUS_BATCH into requests the service accepts', async () => {
+    const many = Array.from(
+      { length: MAX_STATUS_BATCH + 5 },
+      (_, i) => checks[i % checks.length] ?? checks[0],
+    );
+    const answers = await client().statuses(many as typeof checks);
+    expect(answers).toHaveLength(MAX_STATUS_BATCH + 5);
+    expect(answers[MAX_STATUS_BATCH + 2]).toEqual(answers[(MAX_STATUS_BATCH + 2) % checks.length]);
+    expect(answers.slice(0, 4)).toEqual([
+      { status: 'RISKY' },
+      { mismatch: true },
+      { status: 'RISKLESS' },
+      { mismatch: true },
+    ]);
+    expect(standIn.requestCount()).toBe(2);
+  });
+
+  it('fails the whole batch HES_SERVICE_UNAVAILABLE after the retries when the service is down', async () => {
+    standIn.setMode('down');
+    const err = await failure(client({ retries: 2 }).statuses(checks));
+    expect(err).toBeInstanceOf(HesServiceUnavailableError);
+    expect(err).toMatchObject({ code: 'HES_SERVICE_UNAVAILABLE', retryable: true, reason: 'HTTP_5XX' });
+    expect(standIn.requestCount()).toBe(3);
+    expectNoClearValues(err);
+  });
+
+  it('times out a slow batch, and never accepts a malformed answer', async () => {
+    standIn.setMode('slow');
+    const slow = await failure(client({ timeoutMs: 100, retries: 0 }).statuses(checks));
+    expect(slow).toMatchObject({ code: 'HES_SERVICE_UNAVAILABLE', reason: 'TIMEOUT' });
+    standIn.setMode('wrong');
+    const wrong = await failure(client({ retries: 0 }).statuses(checks));
+    expect(wrong).toMatchObject({ code: 'HES_SERVICE_UNAVAILABLE', reason: 'MALFORMED_RESPONSE' });
+    expectNoClearValues(slow);
+    expectNoClearValues(wrong);
+  });
+
+  it('shares the breaker with verify: failed batches open it, and verify then fails fast', async () => {
+    standIn.setMode('down');
+    const hes = client({ retries: 0, breaker: { failureThreshold: 2, resetAfterMs: 30_000 } });
+    await expect(hes.statuses(checks)).rejects.toMatchObject({ reason: 'HTTP_5XX' });
+    await expect(hes.statuses(checks)).rejects.toMatchObject({ reason: 'HTTP_5XX' });
+    expect(hes.breakerState()).toBe('open');
+    await expect(hes.verify(checks[0] ?? RISKY)).rejects.toMatchObject({ reason: 'CIRCUIT_OPEN' });
+    await expect(hes.statuses(checks)).rejects.toMatchObject({ reason: 'CIRCUIT_OPEN' });
     expect(standIn.requestCount()).toBe(2);
   });
 });

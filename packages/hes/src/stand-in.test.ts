@@ -1,4 +1,5 @@
 import { createHesStandIn, StandInRefusedError } from './stand-in';
+import { MAX_STATUS_BATCH } from './verifier';
 
 const RECORD = { hesCode: 'ABCD1234X9', tcKimlikNo: '17291716060', status: 'RISKLESS' } as const;
 
@@ -67,6 +68,88 @@ describe('HES stand-in', () => {
     const res = await fetch(`${url}/healthz`);
     expect(res.status).toBe(200);
     await standIn.close();
+    await standIn.close();
+  });
+
+  describe('the batch endpoint', () => {
+    const OTHER = { hesCode: 'EFGH5678Y1', tcKimlikNo: '10000000146', status: 'RISKY' } as const;
+    const askBatch = (standIn: ReturnType<typeof createHesStandIn>, payload: unknown) =>
+      standIn.server.inject({ method: 'POST', url: '/v1/statuses', payload: payload as object });
+
+    it('answers every check in order: a status, or the code the single endpoint would answer', async () => {
+      const standIn = createHesStandIn({ records: [RECORD, OTHER] });
+      const res = await askBatch(standIn, {
+        checks: [
+          { tc: '10000000146', hes: 'EFGH-5678-Y1' },
+          { tc: '10000000146', hes: 'ABCD1234X9' },
+          { tc: '17291716060', hes: 'ABCD1234X9' },
+          { tc: '17291716060', hes: 'ZZZZ9999ZZ' },
+        ],
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({
+        results: [
+          { status: 'RISKY' },
+          { code: 'HES_CODE_MISMATCH' },
+          { status: 'RISKLESS' },
+          { code: 'HES_CODE_NOT_FOUND' },
+        ],
+      });
+      expect(standIn.requestCount()).toBe(1);
+      await standIn.close();
+    });
+
+    it('takes up to MAX_STATUS_BATCH checks: 413 above, 400 for none or a malformed one, never echoing', async () => {
+      const standIn = createHesStandIn({ records: [RECORD] });
+      const check = { tc: '17291716060', hes: 'ABCD1234X9' };
+      const full = await askBatch(standIn, { checks: Array.from({ length: MAX_STATUS_BATCH }, () => check) });
+      expect(full.statusCode).toBe(200);
+      expect((full.json() as { results: unknown[] }).results).toHaveLength(MAX_STATUS_BATCH);
+      const over = await askBatch(standIn, {
+        checks: Array.from({ length: MAX_STATUS_BATCH + 1 }, () => check),
+      });
+      expect(over.statusCode).toBe(413);
+      expect(over.json()).toEqual({ code: 'BATCH_TOO_LARGE', max: MAX_STATUS_BATCH });
+      for (const payload of [{ checks: [] }, { checks: [{ tc: '17291716060' }] }, [check]]) {
+        const bad = await askBatch(standIn, payload);
+        expect(bad.statusCode).toBe(400);
+        expect(bad.body).not.toContain('17291716060');
+      }
+      await standIn.close();
+    });
+
+    it('is down, slow and wrong with the single endpoint', async () => {
+      const standIn = createHesStandIn({ records: [RECORD] });
+      const payload = { checks: [{ tc: '17291716060', hes: 'ABCD1234X9' }] };
+      standIn.setMode('down');
+      expect((await askBatch(standIn, payload)).statusCode).toBe(503);
+      standIn.setMode('wrong');
+      const wrong = await askBatch(standIn, payload);
+      expect(wrong.statusCode).toBe(200);
+      expect(() => JSON.parse(wrong.body)).toThrow();
+      await standIn.close();
+    });
+  });
+
+  it('changes a code’s status by setStatus or POST /admin/status (404 for an unknown code)', async () => {
+    const standIn = createHesStandIn({ records: [RECORD] });
+    const ask = async () =>
+      (
+        await standIn.server.inject({
+          method: 'POST',
+          url: '/v1/verify',
+          payload: { tc: '17291716060', hes: 'ABCD1234X9' },
+        })
+      ).json();
+    expect(standIn.setStatus('abcd-1234-x9', 'RISKY')).toBe(true);
+    expect(await ask()).toEqual({ status: 'RISKY' });
+    const admin = (payload: object) =>
+      standIn.server.inject({ method: 'POST', url: '/admin/status', payload });
+    expect((await admin({ hes: 'ABCD1234X9', status: 'RISKLESS' })).statusCode).toBe(204);
+    expect(await ask()).toEqual({ status: 'RISKLESS' });
+    expect((await admin({ hes: 'ZZZZ9999ZZ', status: 'RISKY' })).statusCode).toBe(404);
+    expect((await admin({ hes: 'ABCD1234X9', status: 'MAYBE' })).statusCode).toBe(400);
+    expect(standIn.setStatus('ZZZZ9999ZZ', 'RISKY')).toBe(false);
     await standIn.close();
   });
 });

@@ -1,7 +1,8 @@
-import { normaliseHesCode } from '@boarding/contracts/hes-code';
+import { type HesStatus, normaliseHesCode } from '@boarding/contracts/hes-code';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { HesRecord } from './records';
+import { HES_STATUSES, MAX_STATUS_BATCH } from './verifier';
 
 /** down: 503 · slow: answers after `slowMs` (past any sane timeout) · wrong: a 200 that is no answer. */
 export type StandInMode = 'normal' | 'down' | 'slow' | 'wrong';
@@ -22,7 +23,12 @@ export type HesStandIn = {
   /** Idempotent; open connections are cut, waiting `slow` answers are dropped. */
   close(): Promise<void>;
   setMode(mode: StandInMode): void;
-  /** Requests to `/v1/verify` received so far, in any mode. */
+  /**
+   * The Ministry changed this code's status (a person turns risky, for the demo and tests; also
+   * `POST /admin/status`). False when the code is unknown: nothing changed.
+   */
+  setStatus(hesCode: string, status: HesStatus): boolean;
+  /** Requests to `/v1/verify` and `/v1/statuses` received so far, in any mode. */
   requestCount(): number;
 };
 
@@ -44,10 +50,19 @@ export function refuseInProduction(env: Record<string, string | undefined>): voi
 }
 
 const VerifyRequest = z.object({ tc: z.string().max(64), hes: z.string().max(64) });
+const StatusesRequest = z.object({ checks: z.array(VerifyRequest).min(1).max(MAX_STATUS_BATCH) });
+const SetStatusRequest = z.object({
+  hes: z.string().max(64),
+  status: z.enum(HES_STATUSES as [HesStatus, ...HesStatus[]]),
+});
+
+// Room for MAX_STATUS_BATCH checks of the longest fields a check may have, and no more.
+const STATUSES_BODY_LIMIT = MAX_STATUS_BATCH * 160;
 
 /**
  * A stand-in for the Ministry's HES service (README: the contract), for the local stack, the demo
- * and the tests: deterministic answers from `records`, switchable to down, slow or wrong. It
+ * and the tests: deterministic answers from `records`, switchable to down, slow or wrong, and a
+ * code's status changeable (`setStatus`, `POST /admin/status`) for the scheduled refresh. It
  * answers anyone who asks, from test data: a production deployment using it would accept codes
  * the Ministry never issued, so it refuses to exist when NODE_ENV=production.
  */
@@ -87,6 +102,15 @@ export function createHesStandIn(options: HesStandInOptions): HesStandIn {
 
   server.get('/healthz', async () => ({ ok: true }));
 
+  /** The answer for one check: the status, or the code the single endpoint would answer with. */
+  const answer = (check: { tc: string; hes: string }) => {
+    const hes = normaliseHesCode(check.hes);
+    const record = hes.ok ? byCode.get(hes.value) : undefined;
+    if (!record) return { code: 'HES_CODE_NOT_FOUND' as const };
+    if (record.tcKimlikNo !== check.tc.trim()) return { code: 'HES_CODE_MISMATCH' as const };
+    return { status: record.status };
+  };
+
   server.post('/v1/verify', async (request, reply) => {
     requests++;
     if (mode === 'down') return reply.code(503).send({ code: 'HES_SERVICE_UNAVAILABLE' });
@@ -94,12 +118,41 @@ export function createHesStandIn(options: HesStandInOptions): HesStandIn {
     if (mode === 'slow') await delay(slowMs);
     const body = VerifyRequest.safeParse(request.body);
     if (!body.success) return reply.code(400).send({ code: 'BAD_REQUEST' });
-    const hes = normaliseHesCode(body.data.hes);
-    const record = hes.ok ? byCode.get(hes.value) : undefined;
-    if (!record) return reply.code(404).send({ code: 'HES_CODE_NOT_FOUND' });
-    if (record.tcKimlikNo !== body.data.tc.trim()) return reply.code(409).send({ code: 'HES_CODE_MISMATCH' });
-    return reply.code(200).send({ status: record.status });
+    const result = answer(body.data);
+    if ('code' in result) return reply.code(result.code === 'HES_CODE_NOT_FOUND' ? 404 : 409).send(result);
+    return reply.code(200).send(result);
   });
+
+  server.post('/v1/statuses', { bodyLimit: STATUSES_BODY_LIMIT }, async (request, reply) => {
+    requests++;
+    if (mode === 'down') return reply.code(503).send({ code: 'HES_SERVICE_UNAVAILABLE' });
+    if (mode === 'wrong') return reply.code(200).type('application/json').send('{"results":[');
+    if (mode === 'slow') await delay(slowMs);
+    const checks = (request.body as { checks?: unknown } | null)?.checks;
+    if (Array.isArray(checks) && checks.length > MAX_STATUS_BATCH) {
+      return reply.code(413).send({ code: 'BATCH_TOO_LARGE', max: MAX_STATUS_BATCH });
+    }
+    const body = StatusesRequest.safeParse(request.body);
+    if (!body.success) return reply.code(400).send({ code: 'BAD_REQUEST' });
+    return reply.code(200).send({ results: body.data.checks.map(answer) });
+  });
+
+  // Not part of the Ministry's contract: the demo (another process) turns a person risky here.
+  server.post('/admin/status', async (request, reply) => {
+    const body = SetStatusRequest.safeParse(request.body);
+    if (!body.success) return reply.code(400).send({ code: 'BAD_REQUEST' });
+    return setStatus(body.data.hes, body.data.status)
+      ? reply.code(204).send()
+      : reply.code(404).send({ code: 'HES_CODE_NOT_FOUND' });
+  });
+
+  function setStatus(hesCode: string, status: HesStatus): boolean {
+    const hes = normaliseHesCode(hesCode);
+    const record = hes.ok ? byCode.get(hes.value) : undefined;
+    if (!hes.ok || !record) return false;
+    byCode.set(hes.value, { ...record, status });
+    return true;
+  }
 
   return {
     server,
@@ -119,6 +172,7 @@ export function createHesStandIn(options: HesStandInOptions): HesStandIn {
     setMode(next) {
       mode = next;
     },
+    setStatus,
     requestCount: () => requests,
   };
 }

@@ -7,6 +7,19 @@ export type HesVerifyInput = { tcKimlikNo: string; hesCode: string };
 export type HesVerifyResult = { status: HesStatus };
 
 /**
+ * One answer of a batch (`statuses`): the code's status, or `mismatch` when the code does not
+ * belong to that TC (any more), is unknown, or is not a HES code at all. A mismatch is an answer
+ * about one entry, not a failure of the batch.
+ */
+export type HesStatusAnswer = { status: HesStatus } | { mismatch: true };
+
+/**
+ * Most entries in one batch request (the wire contract's limit; the stand-in answers 413 above
+ * it). The HTTP client splits a longer list into requests of this size.
+ */
+export const MAX_STATUS_BATCH = 1000;
+
+/**
  * The Ministry's HES service (SPEC §9): does this HES code belong to this TC, and what is its
  * status? Resolves with the status, or rejects with HesCodeMismatchError (the answer is no) or
  * HesServiceUnavailableError (no answer could be had). Nothing else means "accepted": a caller
@@ -15,6 +28,12 @@ export type HesVerifyResult = { status: HesStatus };
  */
 export type HesVerifier = {
   verify(input: HesVerifyInput, options?: { signal?: AbortSignal }): Promise<HesVerifyResult>;
+  /**
+   * The status of many codes at once (SPEC §10's scheduled refresh): one answer per input, in the
+   * inputs' order. Rejects with HesServiceUnavailableError when the service cannot answer the
+   * batch: never a partial list, so a caller never mistakes "not asked" for an answer.
+   */
+  statuses(inputs: readonly HesVerifyInput[], options?: { signal?: AbortSignal }): Promise<HesStatusAnswer[]>;
 };
 
 /** The HES code does not belong to that TC (or the service does not know it). Never retried. */

@@ -9,7 +9,9 @@ export type AuditAction =
   | 'UNMATCH_CARD'
   | 'CORRECT_MATCH'
   | 'READ_CLEAR'
-  | 'IMPORT';
+  | 'IMPORT'
+  // The scheduled refresh stored the HES service's new answer on a live match (refresh-hes-statuses).
+  | 'HES_STATUS_CHANGED';
 
 /**
  * One audit row, in the caller's transaction: the change and its record commit together or not

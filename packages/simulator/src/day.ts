@@ -4,15 +4,22 @@ import { z } from 'zod';
 import { buildCity, type City, MIN_VALIDATORS, validatorCountFor } from './city';
 import { type DayState, MESSAGE_KIND, TAP_FLAG } from './day-state';
 import { assignSeqs, pickDrift, pickDuplicates, pickMalformed, pickResets } from './faults';
+import type { HesAnswer } from './hes-answers';
 import { createSerializer, type SimMessage } from './messages';
 import { deriveSeed, Random } from './random';
-import { buildRegistryModel, type RegistryModel, type RegistryRow } from './registry-model';
+import {
+  buildRegistryModel,
+  type RegistryModel,
+  type RegistryRow,
+  type UnmatchedPerson,
+} from './registry-model';
 import { generateRidership, type TapTable } from './ridership';
 import { type DayTruth, DEFAULT_FAULT_RATES, FaultRates, type MalformedKind } from './truth';
 import { pickCoverage, scheduleUploads } from './uploads';
 import { groupByValidator } from './validator-taps';
 
 export type { SimMessage } from './messages';
+export type { UnmatchedPerson } from './registry-model';
 
 export const DayOptions = z.strictObject({
   /** The service day, Europe/Istanbul calendar date. */
@@ -23,6 +30,12 @@ export const DayOptions = z.strictObject({
   faults: FaultRates.partial().default({}),
   /** Overrides the validator count scaled from `taps` (8,000 at 2 M). */
   validators: z.int().min(MIN_VALIDATORS).max(1_000_000).optional(),
+  /**
+   * From this instant on, validators check each card's HES status (SPEC §10): a card with no
+   * match is refused HES_NOT_MATCHED, one whose HES code is risky HES_RISKY, every time. Before
+   * it (and without it) they refuse the odd tap for any reason, as before.
+   */
+  matchingDeadline: z.iso.datetime({ offset: true }).optional(),
 });
 export type DayOptions = z.input<typeof DayOptions>;
 
@@ -40,6 +53,10 @@ export type DayPlan = {
   messages(from?: number): Generator<SimMessage>;
   /** The registry import rows (SPEC §3) behind `truth.expected.matched`. */
   registryRows(): Generator<RegistryRow>;
+  /** Riders whose card is matched at no instant of the day: who can match it today (the demo). */
+  unmatchedPeople(): Generator<UnmatchedPerson>;
+  /** The HES service's answers for every person of the day, matched or not: the stand-in's data. */
+  hesAnswers(): Generator<HesAnswer>;
 };
 
 const REJECTED_SHARE = 0.03;
@@ -69,7 +86,9 @@ export function planDay(input: DayOptions): DayPlan {
   const ridership = generateRidership({ taps: options.taps, city, dayStartMs, random: stream('riders') });
   const { taps } = ridership;
   const registry = buildRegistryModel({ riders: ridership.riders, day, dayStartMs, seed });
-  const { card, result } = assignCardsAndResults(taps, registry, stream('results'));
+  const deadlineMs =
+    options.matchingDeadline === undefined ? undefined : Date.parse(options.matchingDeadline);
+  const { card, result } = assignCardsAndResults(taps, registry, stream('results'), deadlineMs);
   const groups = groupByValidator(taps, validators);
 
   const flags = new Uint8Array(taps.count);
@@ -172,6 +191,8 @@ export function planDay(input: DayOptions): DayPlan {
       for (let k = from; k < msg.count; k++) yield serialize(order[k] ?? 0);
     },
     registryRows: () => registry.rows(),
+    unmatchedPeople: () => registry.unmatchedPeople(),
+    hesAnswers: () => registry.hesAnswers(),
   };
 }
 
@@ -180,6 +201,7 @@ function assignCardsAndResults(
   taps: TapTable,
   registry: RegistryModel,
   random: Random,
+  matchingDeadlineMs: number | undefined,
 ): { card: Uint32Array; result: Uint8Array } {
   const card = new Uint32Array(taps.count);
   const result = new Uint8Array(taps.count);
@@ -187,9 +209,30 @@ function assignCardsAndResults(
     const time = taps.time[i] ?? 0;
     const c = registry.cardOf(taps.rider[i] ?? 0, time);
     card[i] = c;
-    if (random.chance(REJECTED_SHARE)) result[i] = 1 + pickRejectReason(random, registry.hasMatchAt(c, time));
+    const matched = registry.hasMatchAt(c, time);
+    // Drawn the same with or without a deadline: the rest of the day does not move.
+    const reason = random.chance(REJECTED_SHARE) ? pickRejectReason(random, matched) : -1;
+    if (matchingDeadlineMs !== undefined && time >= matchingDeadlineMs) {
+      result[i] = 1 + hesCheckedReason(reason, matched, matched && registry.hesRiskyAt(c, time));
+      continue;
+    }
+    if (reason >= 0) result[i] = 1 + reason;
   }
   return { card, result };
+}
+
+const REASON = (name: (typeof TAP_REJECT_REASONS)[number]) => TAP_REJECT_REASONS.indexOf(name);
+
+/**
+ * The verdict of a validator that checks the HES status (0-based reason, -1 = accepted): a card
+ * not matched or risky is always refused for that; otherwise the odd refusal keeps its reason,
+ * except a HES reason the card does not have (then OTHER).
+ */
+function hesCheckedReason(reason: number, matched: boolean, risky: boolean): number {
+  if (!matched) return REASON('HES_NOT_MATCHED');
+  if (risky) return REASON('HES_RISKY');
+  if (reason === REASON('HES_NOT_MATCHED') || reason === REASON('HES_RISKY')) return REASON('OTHER');
+  return reason;
 }
 
 /** The whole day in memory, for tests and small days. */

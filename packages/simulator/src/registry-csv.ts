@@ -46,7 +46,7 @@ export function* registryCsvLines(options: RegistryCsvOptions): Generator<string
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export async function writeRegistryCsv(path: string, options: RegistryCsvOptions): Promise<number> {
-  return writeCsvLines(path, registryCsvLines(options));
+  return writeCsvLines(path, REGISTRY_CSV_HEADER, registryCsvLines(options));
 }
 
 /** One import line of a simulated day's registry row; instants in Istanbul time, +03:00. */
@@ -57,19 +57,22 @@ export function registryRowLine(row: RegistryRow): string {
 
 /** Writes a simulated day's registry (`DayPlan.registryRows()`) as an import file; returns the rows. */
 export async function writeRegistryRowsCsv(path: string, rows: Iterable<RegistryRow>): Promise<number> {
-  return writeCsvLines(path, mapLines(rows, registryRowLine));
+  return writeCsvLines(path, REGISTRY_CSV_HEADER, mapLines(rows, registryRowLine));
 }
 
 function* mapLines<T>(items: Iterable<T>, line: (item: T) => string): Generator<string> {
   for (const item of items) yield line(item);
 }
 
-/** Header then lines, LF-terminated, written in 1 MiB chunks with back-pressure. */
-async function writeCsvLines(path: string, lines: Iterable<string>): Promise<number> {
-  // TC and HES in the import format (synthetic, but a registry file all the same): owner only.
+/**
+ * Header then lines, LF-terminated, written in 1 MiB chunks with back-pressure; returns the lines
+ * written. Also writes the HES stand-in's data (hes-answers.ts).
+ */
+export async function writeCsvLines(path: string, header: string, lines: Iterable<string>): Promise<number> {
+  // TC and HES in clear (synthetic, but a registry file all the same): owner only.
   const out = createWriteStream(path, { mode: 0o600 });
   let count = 0;
-  let chunk = `${REGISTRY_CSV_HEADER}\n`;
+  let chunk = `${header}\n`;
   try {
     for (const line of lines) {
       chunk += `${line}\n`;

@@ -1,5 +1,6 @@
 import type { CardKind } from '@boarding/contracts/card-no';
 import { DAY_MS, HOUR_MS } from '@boarding/contracts/time';
+import { type HesAnswer, hesStatusOf } from './hes-answers';
 import { syntheticCardNo, syntheticHes, syntheticTc } from './identities';
 import { deriveSeed, Random } from './random';
 
@@ -41,9 +42,25 @@ export type RegistryModel = {
   cardNoOf(card: number): string;
   /** The as-of join: does the card have a match whose `[validFrom, validTo)` holds `ms`? */
   hasMatchAt(card: number, ms: number): boolean;
+  /** Whether the card's match at `ms` has a HES code the HES service calls RISKY (hesStatusOf). */
+  hesRiskyAt(card: number, ms: number): boolean;
   /** Every row of the import file, grouped by person, each person's history in time order. */
   rows(): Generator<RegistryRow>;
+  /**
+   * The riders whose card has no match at any instant of the day, in rider order, each with the
+   * HES code they hold: people a citizen channel can match today without a `CARD_TAKEN` (their
+   * card is nobody's) or ending a match (they have none).
+   */
+  unmatchedPeople(): Generator<UnmatchedPerson>;
+  /**
+   * What the Ministry's HES service knows of these people (the HES stand-in's data): every HES code
+   * of the registry rows and of `unmatchedPeople()`, once each (first owner wins), with its status.
+   */
+  hesAnswers(): Generator<HesAnswer>;
 };
+
+/** A rider with a card and a HES code who has not matched them. */
+export type UnmatchedPerson = { cardNo: string; tcKimlikNo: string; hesCode: string; cardKind: CardKind };
 
 // About 55 % of active cards matched (SPEC §8): photo cards more often than anonymous ones.
 const PERSONAL_SHARE = 0.6;
@@ -118,10 +135,87 @@ export function buildRegistryModel(options: {
 
   const baseHesSeed = deriveSeed(options.seed, 'registry-hes');
   const eventHesSeed = deriveSeed(options.seed, `registry-hes:${options.day}`);
+  // Its own stream: writing the stand-in's data never shifts a code of the registry file.
+  const unmatchedHesSeed = deriveSeed(options.seed, `unmatched-hes:${options.day}`);
+
+  function* unmatchedPeople(): Generator<UnmatchedPerson> {
+    const hes = new Random(unmatchedHesSeed);
+    for (let r = 0; r < riders; r++) {
+      if (!Number.isNaN(from[r] ?? Number.NaN)) continue;
+      yield {
+        cardNo: syntheticCardNo(r),
+        tcKimlikNo: syntheticTc(r),
+        hesCode: syntheticHes(hes),
+        cardKind: personal[r] ? 'PERSONAL' : 'ANONYMOUS',
+      };
+    }
+  }
+
+  function* rows(): Generator<RegistryRow> {
+    for (const [, row] of cardRows()) yield row;
+  }
+
+  /** The registry rows with the index of the card each is about (a rider's, or a replacement). */
+  function* cardRows(): Generator<[number, RegistryRow]> {
+    // Own streams, drawn in rider order: the file is the same however often it is read, and a
+    // rider's HES code before the day is the same on every day of a seed.
+    const baseHes = new Random(baseHesSeed);
+    const eventHes = new Random(eventHesSeed);
+    for (let r = 0; r < riders; r++) {
+      const start = from[r] ?? Number.NaN;
+      if (Number.isNaN(start)) continue;
+      const person = {
+        tcKimlikNo: syntheticTc(r),
+        cardKind: personal[r] ? 'PERSONAL' : 'ANONYMOUS',
+      } as const;
+      const cardNo = syntheticCardNo(r);
+      const prior = priorFrom[r] ?? Number.NaN;
+      if (!Number.isNaN(prior)) {
+        yield [r, { cardNo, ...person, hesCode: syntheticHes(baseHes), validFrom: prior, validTo: start }];
+      }
+      const hesCode = syntheticHes(start < dayStartMs ? baseHes : eventHes);
+      const changed = hesChangeAt[r] ?? Number.NaN;
+      const replaced = replacedAt[r] ?? Number.NaN;
+      const end = !Number.isNaN(changed) ? changed : !Number.isNaN(replaced) ? replaced : null;
+      yield [r, { cardNo, ...person, hesCode, validFrom: start, validTo: end }];
+      if (!Number.isNaN(changed)) {
+        yield [r, { cardNo, ...person, hesCode: syntheticHes(eventHes), validFrom: changed, validTo: null }];
+      }
+      if (!Number.isNaN(replaced)) {
+        const newCard = riders + (replacementOf[r] ?? 0);
+        yield [
+          newCard,
+          { cardNo: syntheticCardNo(newCard), ...person, hesCode, validFrom: replaced, validTo: null },
+        ];
+      }
+    }
+  }
+
+  // The HES status of each card's matches over time, for validators that check it (SPEC §10,
+  // `matchingDeadline`): built on first use from the rows, a card has at most three matches.
+  let riskySegments: Map<number, { from: number; to: number; risky: boolean }[]> | undefined;
+  const segmentsOf = (card: number) => {
+    if (riskySegments === undefined) {
+      riskySegments = new Map();
+      for (const [c, row] of cardRows()) {
+        const list = riskySegments.get(c) ?? [];
+        list.push({
+          from: row.validFrom,
+          to: row.validTo ?? Number.POSITIVE_INFINITY,
+          risky: hesStatusOf(row.hesCode) === 'RISKY',
+        });
+        riskySegments.set(c, list);
+      }
+    }
+    return riskySegments.get(card) ?? [];
+  };
 
   return {
     riders,
     counts,
+    hesRiskyAt(card, ms) {
+      return segmentsOf(card).some((s) => s.risky && s.from <= ms && ms < s.to);
+    },
     cardOf(rider, ms) {
       const at = replacedAt[rider] ?? Number.NaN;
       return ms >= at ? riders + (replacementOf[rider] ?? 0) : rider;
@@ -137,34 +231,17 @@ export function buildRegistryModel(options: {
       // NaN compares false: a card never replaced keeps its match.
       return !(ms >= (replacedAt[card] ?? Number.NaN));
     },
-    *rows() {
-      // Own streams, drawn in rider order: the file is the same however often it is read, and a
-      // rider's HES code before the day is the same on every day of a seed.
-      const baseHes = new Random(baseHesSeed);
-      const eventHes = new Random(eventHesSeed);
-      for (let r = 0; r < riders; r++) {
-        const start = from[r] ?? Number.NaN;
-        if (Number.isNaN(start)) continue;
-        const person = {
-          tcKimlikNo: syntheticTc(r),
-          cardKind: personal[r] ? 'PERSONAL' : 'ANONYMOUS',
-        } as const;
-        const cardNo = syntheticCardNo(r);
-        const prior = priorFrom[r] ?? Number.NaN;
-        if (!Number.isNaN(prior)) {
-          yield { cardNo, ...person, hesCode: syntheticHes(baseHes), validFrom: prior, validTo: start };
-        }
-        const hesCode = syntheticHes(start < dayStartMs ? baseHes : eventHes);
-        const changed = hesChangeAt[r] ?? Number.NaN;
-        const replaced = replacedAt[r] ?? Number.NaN;
-        const end = !Number.isNaN(changed) ? changed : !Number.isNaN(replaced) ? replaced : null;
-        yield { cardNo, ...person, hesCode, validFrom: start, validTo: end };
-        if (!Number.isNaN(changed)) {
-          yield { cardNo, ...person, hesCode: syntheticHes(eventHes), validFrom: changed, validTo: null };
-        }
-        if (!Number.isNaN(replaced)) {
-          const newCard = syntheticCardNo(riders + (replacementOf[r] ?? 0));
-          yield { cardNo: newCard, ...person, hesCode, validFrom: replaced, validTo: null };
+    rows,
+    unmatchedPeople,
+    *hesAnswers() {
+      // The Ministry knows a person's every code, earlier ones included; a registry file repeats a
+      // code along a card's history, and two people could draw one code: the first owner keeps it.
+      const seen = new Set<string>();
+      for (const people of [rows(), unmatchedPeople()]) {
+        for (const { hesCode, tcKimlikNo } of people) {
+          if (seen.has(hesCode)) continue;
+          seen.add(hesCode);
+          yield { hesCode, tcKimlikNo, status: hesStatusOf(hesCode) };
         }
       }
     },

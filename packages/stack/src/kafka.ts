@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { createKafka } from '@boarding/kafka/client';
+import { type Admin, ConfigResourceTypes } from 'kafkajs';
 import { StackError } from './errors';
 import { ownsProcess, portOpen, readPid, run, stopPid, waitUntil, which } from './exec';
 import { probeStatus, type StackContext, type StackServer } from './server';
@@ -76,7 +77,10 @@ function brokers(ctx: StackContext): string[] {
   return [`127.0.0.1:${ctx.settings.ports.kafka}`];
 }
 
-/** Create the taps topic once, with time retention off: simulated days have past timestamps. */
+/**
+ * Create the taps topic once, with time retention off (simulated days have past timestamps), and
+ * the card status feed compacted (SPEC §10), as `boarding status init` does in production.
+ */
 async function ensureTopic(ctx: StackContext): Promise<void> {
   const admin = createKafka({ brokers: brokers(ctx), clientId: 'boarding-stack' }).admin();
   await admin.connect();
@@ -102,8 +106,51 @@ async function ensureTopic(ctx: StackContext): Promise<void> {
         ],
       });
     }
+    await ensureStatusTopic(ctx, admin);
   } finally {
     await admin.disconnect();
+  }
+}
+
+// SPEC §10's card status feed. Its name and config repeat @boarding/status-feed's ensureStatusTopic
+// (what `boarding status init` runs in production): stack cannot import status-feed, whose tests
+// depend on testing, which brings the stack up (a package cycle). Keep the two in step.
+const STATUS_TOPIC = 'card.status.v1';
+
+/**
+ * Create the status topic compacted, and refuse one that exists without compaction: a deleting
+ * topic drops the status of cards that have not changed for a while.
+ */
+async function ensureStatusTopic(ctx: StackContext, admin: Admin): Promise<void> {
+  const topics = await admin.listTopics();
+  if (!topics.includes(STATUS_TOPIC)) {
+    ctx.report(NAME, `creating topic ${STATUS_TOPIC} (6 partitions, cleanup.policy=compact)`);
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: STATUS_TOPIC,
+          numPartitions: 6,
+          replicationFactor: 1,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'min.cleanable.dirty.ratio', value: '0.1' },
+          ],
+        },
+      ],
+    });
+    return;
+  }
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: STATUS_TOPIC, configNames: ['cleanup.policy'] }],
+  });
+  const policy = resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue;
+  if (policy !== 'compact') {
+    throw new StackError(
+      NAME,
+      `topic ${STATUS_TOPIC} exists with cleanup.policy=${policy ?? '?'}; it must be compact (SPEC §10): delete it and run stack up again`,
+    );
   }
 }
 

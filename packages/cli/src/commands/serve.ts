@@ -2,6 +2,7 @@ import { main as serveExporter } from '@boarding/exporter-service/main';
 import { main as serveHesStandIn } from '@boarding/hes/stand-in-main';
 import { main as serveIngest } from '@boarding/ingest-service/main';
 import { main as serveRegistryApi } from '@boarding/registry-api-service/main';
+import { main as serveStatusRelay } from '@boarding/status-relay-service/main';
 import type { Command } from 'commander';
 import { parseDay, wholeNumber } from '../arguments';
 
@@ -12,6 +13,7 @@ const SERVICES: Record<string, (o: ServeOptions) => Promise<void>> = {
   exporter: serveExporter,
   'registry-api': serveRegistryApi,
   'hes-stand-in': serveHesStandIn,
+  'status-relay': serveStatusRelay,
 };
 
 /**

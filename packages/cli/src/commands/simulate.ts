@@ -18,6 +18,7 @@ type SimulateOptions = GlobalOptions &
     registryOut?: string;
     topic?: string;
     dryRun?: boolean;
+    matchingDeadline?: string;
   };
 
 export type SimulateResult = DayTruth & {
@@ -48,6 +49,18 @@ const share = (value: string): number => {
     throw new InvalidArgumentError('must be a share between 0 and 1, e.g. 0.01');
   }
   return n;
+};
+
+const instant = (value: string): string => {
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
+    Number.isNaN(Date.parse(value))
+  ) {
+    throw new InvalidArgumentError(
+      'must be an ISO 8601 instant with its offset, e.g. 2020-10-30T00:00:00+03:00',
+    );
+  }
+  return value;
 };
 
 const int = (n: number): string => n.toLocaleString('en-US');
@@ -118,6 +131,11 @@ export function registerSimulate(program: Command): void {
       share,
       DEFAULT_FAULT_RATES.malformed,
     )
+    .option(
+      '--matching-deadline <instant>',
+      'from this ISO 8601 instant on (e.g. 2020-10-30T00:00:00+03:00), validators check the HES status (SPEC §10): every tap of an unmatched card is refused HES_NOT_MATCHED, of a risky one HES_RISKY',
+      instant,
+    )
     .option('--dry-run', 'plan the day, write the registry, print the truth; produce nothing')
     .option('--json', 'print the ground truth as one JSON object')
     .action(async (options: SimulateOptions) => {
@@ -127,6 +145,7 @@ export function registerSimulate(program: Command): void {
         taps: options.taps,
         seed: options.seed,
         faults: { duplicates, late, outOfOrder, drift, resets, malformed },
+        ...(options.matchingDeadline === undefined ? {} : { matchingDeadline: options.matchingDeadline }),
       };
       // Settings are checked before minutes of work, not after.
       const env = options.dryRun ? null : loadEnv(KafkaEnv);
