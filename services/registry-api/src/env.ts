@@ -1,5 +1,6 @@
-import { DatabaseEnv, EnvFlag } from '@boarding/config/env';
+import { DatabaseEnv, EnvFlag, KafkaEnv } from '@boarding/config/env';
 import { HesEnv } from '@boarding/hes/hes-env';
+import { CARD_STATUS_TOPIC } from '@boarding/status-feed/card-status-message';
 import { z } from 'zod';
 
 export const RegistryApiEnv = DatabaseEnv.extend({
@@ -31,5 +32,14 @@ export const RegistryApiEnv = DatabaseEnv.extend({
   // Whether the device-key cookie carries Secure. Off by default because the local stack serves
   // plain http (a Secure cookie would never come back); on in any deployment behind TLS.
   REGISTRY_API_COOKIE_SECURE: EnvFlag.default(false),
+  // Optional: with Kafka set, this process also runs the card status relay (SPEC §10), on standby
+  // unless no other relay (another API replica, `boarding serve status-relay`) holds the lock. Kafka
+  // away never stops the API: the outbox keeps every change until a relay publishes it.
+  KAFKA_BROKERS: KafkaEnv.shape.KAFKA_BROKERS.optional(),
+  KAFKA_CLIENT_ID: KafkaEnv.shape.KAFKA_CLIENT_ID,
+  // The compacted topic the validators read; tests give each run its own.
+  STATUS_TOPIC: z.string().min(1).default(CARD_STATUS_TOPIC),
+  // Partitions when this process creates the topic (an existing one is only checked).
+  STATUS_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(256).default(6),
 });
 export type RegistryApiEnv = z.infer<typeof RegistryApiEnv>;

@@ -6,6 +6,7 @@ import { withTimeout } from '@boarding/lifecycle/time-limit';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
 import { type ApiClient, authenticateApiKey } from '@boarding/registry/verbs/authenticate-api-key';
+import { createStatusPublisher, type StatusPublisher } from '@boarding/status-feed/status-publisher';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
@@ -143,16 +144,17 @@ async function authenticate(request: FastifyRequest, deps: RouteDeps): Promise<A
 }
 
 /**
- * The service: its pool, the API and their teardown. Registered in start order, stopped in
- * reverse: the HTTP server (stop intake; fastify's close waits for requests in flight) → the
- * PostgreSQL pool.
+ * The service: its pool, the API, the card status relay when Kafka is configured, and their
+ * teardown. Registered in start order, stopped in reverse: the HTTP server (stop intake; fastify's
+ * close waits for requests in flight) → the status relay (its batch in flight acknowledged, its
+ * lock released for a standby) → the PostgreSQL pool.
  */
 export function createRegistryApiService(
   env: RegistryApiEnv,
   logger: Logger,
   shutdown: ShutdownRegistry,
   clients: { keyring: Keyring; hes: HesVerifier },
-): { app: FastifyInstance; start: () => Promise<void> } {
+): { app: FastifyInstance; publisher: StatusPublisher | null; start: () => Promise<void> } {
   const { db, pool } = createDb({ url: env.DATABASE_URL, pool: REGISTRY_API_POOL });
   shutdown.register('postgres pool', () => pool.end());
   const app = createRegistryApi({
@@ -167,12 +169,29 @@ export function createRegistryApiService(
     },
     pages: { webPageKey: env.REGISTRY_API_WEB_PAGE_KEY, cookieSecure: env.REGISTRY_API_COOKIE_SECURE },
   });
+  const brokers = env.KAFKA_BROKERS;
+  const publisher =
+    brokers === undefined
+      ? null
+      : createStatusPublisher({
+          pool,
+          db,
+          brokers,
+          clientId: `${env.KAFKA_CLIENT_ID}-registry-api`,
+          logger,
+          topic: env.STATUS_TOPIC,
+          partitions: env.STATUS_TOPIC_PARTITIONS,
+        });
+  if (publisher) shutdown.register('status relay', () => publisher.stop());
   shutdown.register('http server', () => app.close());
   return {
     app,
+    publisher,
     start: async () => {
       const address = await app.listen({ host: env.REGISTRY_API_HOST, port: env.REGISTRY_API_PORT });
       logger.info({ address }, 'registry API listening');
+      if (publisher) publisher.startInBackground();
+      else logger.info('status relay not run here (KAFKA_BROKERS unset): run boarding serve status-relay');
     },
   };
 }

@@ -1,14 +1,12 @@
 import { createDb } from '@boarding/db/client';
 import type { Keyring } from '@boarding/encryption/keyring';
 import type { HesVerifier } from '@boarding/hes/verifier';
-import { createKafka } from '@boarding/kafka/client';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { withTimeout } from '@boarding/lifecycle/time-limit';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
 import { outboxLag } from '@boarding/status-feed/outbox';
-import { createStatusRelay } from '@boarding/status-feed/status-relay';
-import { ensureStatusTopic } from '@boarding/status-feed/status-topic';
+import { createStatusPublisher } from '@boarding/status-feed/status-publisher';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { StatusRelayEnv } from './env';
@@ -50,10 +48,10 @@ const REFRESH_ACTOR = { id: 'hes-refresh', channel: 'ADMIN' } as const;
  * producer, one Redis connection for the refresh queue and worker, metrics and the ops server.
  *
  * Teardown (registered in reverse, so it runs in this order): the worker (no new refresh; the one
- * running finishes or is cut at the registry's deadline) and the relay (stops the loop after the
- * batch in flight, releases its advisory lock, so a standby takes over) → the queue → the ops
- * server → the Kafka producer (after the relay: its last batch is acknowledged first) and admin →
- * Redis → the PostgreSQL pool. The job scheduler itself lives in Redis and stays: other
+ * running finishes or is cut at the registry's deadline) → the queue → the ops server → the relay
+ * (stops the loop after the batch in flight, releases its advisory lock, so a standby takes over),
+ * then the Kafka producer (its last batch acknowledged first) and admin → Redis → the PostgreSQL
+ * pool. The job scheduler itself lives in Redis and stays: other
  * processes share it.
  */
 export function createStatusRelayService(
@@ -77,32 +75,23 @@ export function createStatusRelayService(
     );
   });
 
-  const kafka = createKafka({
-    brokers: env.KAFKA_BROKERS,
-    clientId: `${env.KAFKA_CLIENT_ID}-status-relay`,
-    logger,
-  });
-  // Idempotent with one request in flight: a retried send is not written twice and never
-  // overtakes the one before it, so each card's versions reach the topic in order.
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  const admin = kafka.admin();
-  shutdown.register('kafka producer and admin', async () => {
-    await producer.disconnect();
-    await admin.disconnect();
-  });
-
   const metrics = createStatusRelayMetrics({
     outboxLag: () => withTimeout(READY_TIMEOUT_MS, outboxLag(db), () => new Error('postgres did not answer')),
   });
 
-  const relay = createStatusRelay({
+  const publisher = createStatusPublisher({
     pool,
     db,
-    producer,
+    brokers: env.KAFKA_BROKERS,
+    clientId: `${env.KAFKA_CLIENT_ID}-status-relay`,
     logger,
     topic: env.STATUS_TOPIC,
+    partitions: env.STATUS_TOPIC_PARTITIONS,
     onPublished: (rows) => metrics.published.inc(rows),
   });
+  const { relay, admin } = publisher;
+  // The relay (its last batch acknowledged first), then the producer and admin.
+  shutdown.register('status relay and kafka clients', () => publisher.stop());
 
   const queue = new Queue<unknown, unknown, string>(env.STATUS_RELAY_QUEUE, {
     connection: redis,
@@ -233,14 +222,7 @@ export function createStatusRelayService(
      */
     async start(options: { http: boolean } = { http: true }): Promise<void> {
       if (options.http) await ops.listen({ host: env.STATUS_RELAY_HOST, port: env.STATUS_RELAY_PORT });
-      await admin.connect();
-      const topic = await ensureStatusTopic(admin, {
-        topic: env.STATUS_TOPIC,
-        partitions: env.STATUS_TOPIC_PARTITIONS,
-      });
-      await producer.connect();
-      relay.start();
-      shutdown.register('status relay', () => relay.stop());
+      const topic = await publisher.start();
 
       await scheduleRefresh();
       const w = new Worker<unknown, unknown, string>(env.STATUS_RELAY_QUEUE, processor, {
