@@ -2,10 +2,17 @@ import { exportBench } from './export-bench';
 import type { Bench } from './harness';
 import { ingestBench } from './ingest-bench';
 import { limitsBench } from './limits';
+import { registryApiBench } from './registry-api-bench';
 import { registryBench } from './registry-bench';
 
 /** Every bench by name, in the order a run without names executes them (limits first: the bounds). */
-export const BENCHES: readonly Bench[] = [limitsBench, registryBench, ingestBench, exportBench];
+export const BENCHES: readonly Bench[] = [
+  limitsBench,
+  registryBench,
+  ingestBench,
+  exportBench,
+  registryApiBench,
+];
 
 export class UnknownBenchError extends Error {
   readonly code = 'BENCH_UNKNOWN';
