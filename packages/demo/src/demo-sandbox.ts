@@ -8,6 +8,10 @@ import { assertDemoTargets, type DemoTarget } from './demo-targets';
 
 const DEMO_DATABASE = 'boarding_demo';
 const DEMO_TOPIC_PREFIX = 'demo.validator.taps.';
+// The card status feed of the demo's registry (SPEC §10), published by the relay in the demo's
+// registry API: its own topic per run, because the demo's database (and so every card's version)
+// starts again at each run, and a validator keeps the highest version it saw.
+const DEMO_STATUS_TOPIC_PREFIX = 'demo.card.status.';
 
 /** The settings the demo's steps run with: its own database, topic, group, queue and files. */
 export type DemoSandbox = { env: Record<string, string>; envFile: string };
@@ -16,7 +20,8 @@ export type DemoSandbox = { env: Record<string, string>; envFile: string };
  * A fresh sandbox on the local stack for one demo run, so the demo can run again and again
  * (another day, another seed) without its synthetic registry colliding with an earlier run's,
  * and never touches data a developer keeps in the main database or topic: database
- * `boarding_demo` dropped and re-created, a new taps topic (earlier demo topics deleted), its
+ * `boarding_demo` dropped and re-created, a new taps topic and card status topic (earlier demo
+ * topics deleted), its
  * own consumer group, BullMQ prefix and export directory. Written to `.local/demo/demo.env`
  * so the user can look around afterwards with the same settings.
  *
@@ -42,7 +47,9 @@ export async function createDemoSandbox(
   const kadmin = kafka.admin();
   await kadmin.connect();
   try {
-    const old = (await kadmin.listTopics()).filter((t) => t.startsWith(DEMO_TOPIC_PREFIX));
+    const old = (await kadmin.listTopics()).filter(
+      (t) => t.startsWith(DEMO_TOPIC_PREFIX) || t.startsWith(DEMO_STATUS_TOPIC_PREFIX),
+    );
     if (old.length > 0) await kadmin.deleteTopics({ topics: old }).catch(() => undefined);
     await kadmin.createTopics({
       waitForLeaders: true,
@@ -57,6 +64,7 @@ export async function createDemoSandbox(
   const env = {
     DATABASE_URL: url.toString(),
     KAFKA_TAPS_TOPIC: topic,
+    STATUS_TOPIC: `${DEMO_STATUS_TOPIC_PREFIX}${runId}`,
     INGEST_GROUP_ID: `boarding-demo-${runId}`,
     EXPORT_QUEUE_PREFIX: 'boarding-demo',
     EXPORT_DIR: join(dir, 'exports'),
