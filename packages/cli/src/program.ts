@@ -7,13 +7,16 @@ import { Command, CommanderError } from 'commander';
 import { UsageError } from './arguments';
 import { registerApiKey } from './commands/apikey';
 import { registerDay } from './commands/day';
+import { registerDays } from './commands/days';
 import { registerDeadletters } from './commands/deadletters';
 import { registerDemo } from './commands/demo';
+import { registerDoctor } from './commands/doctor';
 import { registerExport } from './commands/export';
 import { registerIngest } from './commands/ingest';
 import { registerMigrate } from './commands/migrate';
 import { registerRegistry } from './commands/registry';
 import { registerReplay } from './commands/replay';
+import { registerRetention } from './commands/retention';
 import { registerServe } from './commands/serve';
 import { registerSimulate } from './commands/simulate';
 import { registerStack } from './commands/stack';
@@ -25,6 +28,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) });
   registerStack(program);
+  registerDoctor(program);
   registerMigrate(program);
   registerRegistry(program);
   registerApiKey(program);
@@ -34,7 +38,9 @@ export function buildProgram(): Command {
   registerDeadletters(program);
   registerExport(program);
   registerReplay(program);
+  registerRetention(program);
   registerDay(program);
+  registerDays(program);
   registerStatus(program);
   // The demo runs the other commands, each as its own `boarding` process, as a user types them.
   registerDemo(program, { run: runBoardingProcess, startBackground: startBoardingInBackground });

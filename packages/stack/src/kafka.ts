@@ -78,24 +78,29 @@ function brokers(ctx: StackContext): string[] {
 }
 
 /**
- * Create the taps topic once, with time retention off (simulated days have past timestamps), and
- * the card status feed compacted (SPEC §10), as `boarding status init` does in production.
+ * Create the taps topic (and a one-off KAFKA_TAPS_TOPIC of the caller's shell, for this run) once,
+ * with time retention off (simulated days have past timestamps), and the card status feed
+ * compacted (SPEC §10), as `boarding status init` does in production.
  */
 async function ensureTopic(ctx: StackContext): Promise<void> {
   const admin = createKafka({ brokers: brokers(ctx), clientId: 'boarding-stack' }).admin();
   await admin.connect();
   try {
     const topics = await admin.listTopics();
-    if (!topics.includes(ctx.settings.tapsTopic)) {
+    const wanted = [
+      ctx.settings.tapsTopic,
+      ...(ctx.settings.shellTapsTopic ? [ctx.settings.shellTapsTopic] : []),
+    ];
+    for (const topic of wanted.filter((t) => !topics.includes(t))) {
       ctx.report(
         NAME,
-        `creating topic ${ctx.settings.tapsTopic} (${ctx.settings.tapsPartitions} partitions, retention.ms=-1)`,
+        `creating topic ${topic} (${ctx.settings.tapsPartitions} partitions, retention.ms=-1)`,
       );
       await admin.createTopics({
         waitForLeaders: true,
         topics: [
           {
-            topic: ctx.settings.tapsTopic,
+            topic,
             numPartitions: ctx.settings.tapsPartitions,
             replicationFactor: 1,
             configEntries: [
@@ -297,5 +302,6 @@ export const kafka: StackServer = {
     );
   },
 
+  // The stack's own topic, never the caller's shell KAFKA_TAPS_TOPIC (settings.ts, shellTapsTopic).
   env: (ctx) => ({ KAFKA_BROKERS: brokers(ctx).join(','), KAFKA_TAPS_TOPIC: ctx.settings.tapsTopic }),
 };

@@ -28,7 +28,14 @@ export type StackSettings = {
   ports: { pg: number; redis: number; kafka: number; kafkaController: number; sftp: number };
   kafkaHeapMb: number;
   tapsPartitions: number;
+  /** The taps topic the stack creates and writes to `.local/stack.env`: always its own default. */
   tapsTopic: string;
+  /**
+   * Another taps topic named by KAFKA_TAPS_TOPIC in the caller's shell: created for this run only,
+   * never written to `.local/stack.env`. Incident: one `stack up` with it set wrote it there, and
+   * every later command read that topic instead of the stack's.
+   */
+  shellTapsTopic: string | null;
 };
 
 export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
@@ -54,6 +61,8 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     },
     kafkaHeapMb: parsed.BOARDING_KAFKA_HEAP_MB,
     tapsPartitions: parsed.BOARDING_TAPS_PARTITIONS,
-    tapsTopic: env.KAFKA_TAPS_TOPIC ?? VALIDATOR_TAPS_TOPIC,
+    tapsTopic: VALIDATOR_TAPS_TOPIC,
+    shellTapsTopic:
+      env.KAFKA_TAPS_TOPIC && env.KAFKA_TAPS_TOPIC !== VALIDATOR_TAPS_TOPIC ? env.KAFKA_TAPS_TOPIC : null,
   };
 }

@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeStackEnv } from '@boarding/config/stack-env';
 import { defaultKeyFilePath, generateKeyFile } from '@boarding/encryption/key-file';
 import { kafka } from './kafka';
@@ -51,7 +52,7 @@ export async function stackUp(report: Reporter = () => undefined): Promise<UpRes
   // Independent servers start side by side: the JVM's start-up hides behind initdb.
   const servers = await Promise.all(SERVERS.map((s) => s.up(ctx)));
   const keyCreated = ensureDevKeyFile(ctx);
-  const envFile = writeEnv(ctx);
+  const envFile = writeEnvFile(ctx);
   return {
     servers,
     installed,
@@ -73,11 +74,24 @@ function ensureDevKeyFile(ctx: StackContext): boolean {
   return true;
 }
 
-function writeEnv(ctx: StackContext): string {
+/**
+ * `.local/stack.env`: the stack's own settings only (its ports, its topic, the credentials and keys
+ * it generated). A one-off KAFKA_TAPS_TOPIC in the caller's shell served this run and is said, never
+ * written: the file is what every later command reads.
+ */
+export function writeEnvFile(ctx: StackContext): string {
   const values: Record<string, string> = { PII_KEY_FILE: defaultKeyFilePath(ctx.settings.root) };
   for (const s of SERVERS) Object.assign(values, s.env(ctx));
-  writeStackEnv(values);
-  return `${ctx.settings.local}/stack.env`;
+  const path = join(ctx.settings.local, 'stack.env');
+  writeStackEnv(values, path);
+  if (ctx.settings.shellTapsTopic !== null) {
+    ctx.report(
+      'settings',
+      `KAFKA_TAPS_TOPIC=${ctx.settings.shellTapsTopic} from your shell was used for this run only; ` +
+        `${path} keeps the stack's topic ${ctx.settings.tapsTopic}`,
+    );
+  }
+  return path;
 }
 
 export async function stackDown(report: Reporter = () => undefined): Promise<DownOutcome[]> {

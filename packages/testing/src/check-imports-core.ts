@@ -50,19 +50,23 @@ export const LAYERS: readonly Layer[] = [
   // and export); the bare SFTP connection it uses is the sftp adapter. day composes ingest, export and
   // delivery into the functions behind `boarding day` and `boarding replay`, hence same-layer imports.
   // simulator produces the synthetic taps the CLI publishes. demo holds the demo's plan (a sandbox,
-  // then the real commands, run through a callback the CLI gives it).
+  // then the real commands, run through a callback the CLI gives it). doctor checks a deployment's
+  // settings and dependencies (`boarding doctor`) with the adapters' clients, ingest's group lag and
+  // registry's key check; it is given the services' env schemas, it never imports a service.
   {
     level: 2,
     name: 'domain',
     packages: [
       '@boarding/registry',
       '@boarding/status-feed',
+      '@boarding/retention',
       '@boarding/ingest',
       '@boarding/export',
       '@boarding/delivery',
       '@boarding/day',
       '@boarding/demo',
       '@boarding/simulator',
+      '@boarding/doctor',
     ],
     sameLayer: true,
   },
@@ -94,6 +98,14 @@ export const LAYERS: readonly Layer[] = [
 export const CLI_SERVE: { package: string; files: readonly string[] } = {
   package: '@boarding/cli',
   files: ['src/commands/serve.ts'],
+};
+
+// The one place the CLI may read a service's settings schema (its `/env` subpath: zod, no behaviour):
+// `boarding doctor` checks each service's settings against the schema the service itself parses.
+export const CLI_SERVICE_ENV: { package: string; files: readonly string[]; subpath: string } = {
+  package: '@boarding/cli',
+  files: ['src/commands/doctor.ts'],
+  subpath: '/env',
 };
 
 /**
@@ -462,6 +474,7 @@ function layerCheck(
   from: WorkspacePackage,
   to: WorkspacePackage,
   packagePath: string,
+  specifier: string,
 ): { rule: RuleId; message: string } | null {
   const lf = layerOf(from);
   const lt = layerOf(to);
@@ -473,6 +486,11 @@ function layerCheck(
     }
     if (from.name === CLI_SERVE.package) {
       if (CLI_SERVE.files.includes(packagePath)) return null;
+      const readsEnv =
+        from.name === CLI_SERVICE_ENV.package &&
+        CLI_SERVICE_ENV.files.includes(packagePath) &&
+        specifier === `${to.name}${CLI_SERVICE_ENV.subpath}`;
+      if (readsEnv) return null;
       const known = KNOWN_EXCEPTIONS.some(
         (e) => e.package === from.name && e.file === packagePath && e.rule === 'cli-imports-service',
       );
@@ -670,7 +688,7 @@ export function findViolations(workspace: Workspace): Violation[] {
             out.set(target, { file: file.path, line: ref.line, specifier: ref.specifier, dev });
         }
         if (role === 'product') {
-          const broken = layerCheck(pkg, to, packagePath);
+          const broken = layerCheck(pkg, to, packagePath, ref.specifier);
           if (broken !== null) violations.push({ ...at, ...broken });
         }
       }

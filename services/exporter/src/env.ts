@@ -1,6 +1,7 @@
 import { DatabaseEnv, EnvFlag, IngestGroupEnv, KafkaEnv, RedisEnv, SftpEnv } from '@boarding/config/env';
 import { isTimeZone } from '@boarding/contracts/time';
 import { ExportEnv } from '@boarding/export/settings';
+import { RetentionEnv } from '@boarding/retention/settings';
 import { z } from 'zod';
 
 // Queue names and prefixes become parts of Redis keys, where BullMQ uses ':' as the separator.
@@ -13,6 +14,8 @@ export const ExporterEnv = DatabaseEnv.extend(RedisEnv.shape)
   .extend(KafkaEnv.shape)
   .extend(IngestGroupEnv.shape)
   .extend(ExportEnv.shape)
+  // RETENTION_DAYS, EXPORT_KEEP_DAYS, DEAD_LETTER_RAW_DAYS (SPEC §11), shared with `boarding retention run`.
+  .extend(RetentionEnv.shape)
   .extend({
     // SPEC §5: more than this share of the expected fleet (validators with taps in the 7 days
     // before D) silent on D raises an alert; silent validators never hold the export back.
@@ -23,6 +26,13 @@ export const ExporterEnv = DatabaseEnv.extend(RedisEnv.shape)
       .trim()
       .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron pattern of 5 or 6 fields')
       .default('30 3 * * *'),
+    // When the nightly retention job runs (SPEC §11), read in EXPORT_TZ: after the nightly export
+    // has built D−1, so a detach never waits long on the export's snapshot.
+    RETENTION_CRON: z
+      .string()
+      .trim()
+      .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron pattern of 5 or 6 fields')
+      .default('0 4 * * *'),
     // Zone of the cron and of "yesterday". Keep it the service-day zone (SPEC §2: Europe/Istanbul),
     // or the nightly job would pick a day that is not the one that just ended.
     EXPORT_TZ: z

@@ -11,10 +11,12 @@ import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { withTimeout } from '@boarding/lifecycle/time-limit';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
+import { retentionSettings } from '@boarding/retention/settings';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Pool } from 'pg';
-import { mountBoard } from './board';
+import { BOARD_PATH, mountBoard } from './board';
+import { mountDayPages } from './day-pages/day-pages';
 import type { ExporterEnv } from './env';
 import { createJobCatalog, jobOptions, parseJobPayload } from './jobs/catalog';
 import { type ExportQueue, enqueueDay } from './jobs/enqueue-day';
@@ -28,6 +30,7 @@ import { missedNights } from './jobs/missed-nights';
 import { catchUpJobId, NIGHTLY_JOB, NIGHTLY_SCHEDULER_ID } from './jobs/nightly';
 import { lastNightlyRun } from './jobs/nightly-runs';
 import { createProcessor } from './jobs/processor';
+import { RETENTION_JOB, RETENTION_QUEUE_SUFFIX, RETENTION_SCHEDULER_ID } from './jobs/retention';
 import { createExporterMetrics } from './metrics';
 
 /** Outbound dependencies and the clock, chosen by main.ts (real) or a test (twins, a fixed clock). */
@@ -102,6 +105,12 @@ export function createExporterService(
     prefix: env.EXPORT_QUEUE_PREFIX,
   });
   queue.on('error', (err: Error) => logRedisError(logger, err, 'queue error'));
+  // SPEC §11's nightly retention job, on a queue of its own (see jobs/retention.ts).
+  const retentionQueue = new Queue(`${env.EXPORT_QUEUE}${RETENTION_QUEUE_SUFFIX}`, {
+    connection: redis,
+    prefix: env.EXPORT_QUEUE_PREFIX,
+  });
+  retentionQueue.on('error', (err: Error) => logRedisError(logger, err, 'retention queue error'));
 
   const metrics = createExporterMetrics({
     failingDays: () =>
@@ -136,19 +145,30 @@ export function createExporterService(
   });
   if (env.EXPORTER_BOARD_TOKEN !== undefined) {
     mountBoard(ops, queue, env.EXPORTER_BOARD_TOKEN, { write: env.EXPORTER_BOARD_WRITE });
+    // Day-status pages (/days, /days/D) behind the same token, linking to the board's jobs.
+    mountDayPages(ops, {
+      pool,
+      token: env.EXPORTER_BOARD_TOKEN,
+      boardPath: BOARD_PATH,
+      queueName: env.EXPORT_QUEUE,
+      silentAlertRatio: env.EXPORT_SILENT_ALERT_RATIO,
+      now: deps.now ?? (() => new Date()),
+      logger,
+    });
   }
   shutdown.register('ops server', () => ops.close());
   shutdown.register('queue', async () => {
     // With Redis never reached there is nothing to flush, and BullMQ's close() would drop the
     // listeners of a connection still trying to connect, whose failure then surfaces as an
     // unhandled 'error' when the Redis connection is closed next.
-    if (redis.status === 'ready') await queue.close();
+    if (redis.status === 'ready') await Promise.all([queue.close(), retentionQueue.close()]);
   });
 
   const ingestBehind = deps.ingestBehind ?? kafkaIngestBehind(env, logger, shutdown);
   const transport = deps.transport ?? sftpTransportFromEnv(env);
   const keyring = deps.keyring ?? loadKeyring();
   const now = deps.now ?? (() => new Date());
+  const settings = exportSettings(env);
   const enqueue = (payload: ExportDayPayload) => enqueueDay({ queue, redis, catalog }, payload);
   const processor = createProcessor({
     catalog,
@@ -163,7 +183,7 @@ export function createExporterService(
     exportDay: {
       pool,
       keyring,
-      settings: exportSettings(env),
+      settings,
       transport,
       logger,
       now,
@@ -172,6 +192,7 @@ export function createExporterService(
       ingestBehind,
       silentAlertRatio: env.EXPORT_SILENT_ALERT_RATIO,
     },
+    retention: { pool, logger, exportDir: settings.outDir, settings: retentionSettings(env), now },
   });
 
   function onFailed(job: Job | undefined, err: Error): void {
@@ -199,7 +220,9 @@ export function createExporterService(
       },
       job.name === EXPORT_DAY_JOB
         ? `export of ${typeof day === 'string' ? day : 'a day'} failed for good: ${err.message}; it is retried next night`
-        : `nightly export planning failed for good: ${err.message}`,
+        : job.name === RETENTION_JOB
+          ? `retention run failed for good: ${err.message}; it runs again next night`
+          : `nightly export planning failed for good: ${err.message}`,
     );
   }
 
@@ -223,6 +246,22 @@ export function createExporterService(
       if (existing?.pattern !== env.EXPORT_CRON || existing.tz !== env.EXPORT_TZ) throw err;
       logger.warn({ err: (err as Error).message }, 'nightly scheduler already in place');
       return undefined;
+    }
+  }
+
+  /** Create or update the retention job scheduler (RETENTION_CRON in EXPORT_TZ); one per deployment. */
+  async function scheduleRetention(): Promise<void> {
+    const data = parseJobPayload(catalog, RETENTION_JOB, {});
+    try {
+      await retentionQueue.upsertJobScheduler(
+        RETENTION_SCHEDULER_ID,
+        { pattern: env.RETENTION_CRON, tz: env.EXPORT_TZ },
+        { name: RETENTION_JOB, data, opts: jobOptions(catalog, RETENTION_JOB, data) },
+      );
+    } catch (err) {
+      // As for the nightly scheduler: another process's upsert owns the slot.
+      const existing = await retentionQueue.getJobScheduler(RETENTION_SCHEDULER_ID);
+      if (existing?.pattern !== env.RETENTION_CRON || existing.tz !== env.EXPORT_TZ) throw err;
     }
   }
 
@@ -268,6 +307,8 @@ export function createExporterService(
    * EXPORT_SCHEDULER_CHECK_SECONDS; re-created when gone, the nights it missed caught up.
    */
   async function checkScheduler(): Promise<'present' | 'recreated'> {
+    // A missed retention night needs no catch-up: the next run deletes whatever is past its age.
+    if (!(await retentionQueue.getJobScheduler(RETENTION_SCHEDULER_ID))) await scheduleRetention();
     if (await queue.getJobScheduler(NIGHTLY_SCHEDULER_ID)) return 'present';
     await scheduleNightly();
     metrics.schedulerRecreated.inc();
@@ -283,6 +324,7 @@ export function createExporterService(
 
   return {
     queue,
+    retentionQueue,
     metrics,
     /** The ops server (fastify, not listening until start({ http: true })): tests inject into it. */
     ops,
@@ -320,11 +362,13 @@ export function createExporterService(
     scheduleNightly,
     catchUpMissedNights,
     checkScheduler,
+    scheduleRetention,
 
     async start(options: StartOptions): Promise<void> {
       if (options.http) await ops.listen({ host: env.EXPORTER_HOST, port: env.EXPORTER_PORT });
       if (options.scheduler) {
         await scheduleNightly();
+        await scheduleRetention();
         await catchUpMissedNights();
         const timer = setInterval(() => {
           checkScheduler().catch((err: Error) =>
@@ -345,12 +389,23 @@ export function createExporterService(
         w.on('failed', onFailed);
         w.on('error', (err: Error) => logRedisError(logger, err, 'worker error'));
         shutdown.register('worker', () => w.close());
-        await w.waitUntilReady();
+        // One retention run at a time is all there can be (runRetention's lock).
+        const r = new Worker<unknown, unknown, string>(retentionQueue.name, processor, {
+          connection: redis,
+          prefix: env.EXPORT_QUEUE_PREFIX,
+          concurrency: 1,
+        });
+        r.on('completed', (job) => metrics.jobs.inc({ name: job.name, status: 'completed' }));
+        r.on('failed', onFailed);
+        r.on('error', (err: Error) => logRedisError(logger, err, 'retention worker error'));
+        shutdown.register('retention worker', () => r.close());
+        await Promise.all([w.waitUntilReady(), r.waitUntilReady()]);
       }
       logger.info(
         {
           queue: env.EXPORT_QUEUE,
           cron: env.EXPORT_CRON,
+          retentionCron: env.RETENTION_CRON,
           tz: env.EXPORT_TZ,
           deadline: env.EXPORT_DEADLINE,
           lateWindowDays: env.LATE_WINDOW_DAYS,

@@ -1,9 +1,31 @@
 import { KafkaEnv, loadEnv } from '@boarding/config/env';
+import { maskCardNo } from '@boarding/contracts/mask';
 import { createDb } from '@boarding/db/client';
 import { listDeadLetters, SHOWN_BYTES, showDeadLetter } from '@boarding/ingest/dead-letters';
 import type { Command } from 'commander';
 import { wholeNumber } from '../arguments';
 import { emit, type GlobalOptions, table } from '../output';
+
+// A `cardNo` member of a JSON text (a tap as it came), whatever its value looks like.
+const CARD_NO_MEMBER = /("cardNo"\s*:\s*")((?:[^"\\]|\\.)*)"/g;
+// A standalone run of 8–20 hex characters with a digit in it: a card number (SPEC §2) outside
+// a cardNo member (a malformed message, a key, a detail). Seqs and epoch times that long are
+// masked too: a dead letter's seq is shown in its own column.
+const CARD_LIKE = /(?<![0-9A-Za-z*])(?=[A-Fa-f]*[0-9])[0-9A-Fa-f]{8,20}(?![0-9A-Za-z])/g;
+// A hex run cut by the 2 KiB limit could be the start of a card number.
+const CUT_TAIL = /[0-9A-Fa-f]{1,20}$/;
+
+/**
+ * Card numbers in dead-letter text, masked like every other output (maskCardNo: at most the last
+ * 4 shown). The ingest's reader masks TC and HES only; a card number with the tap history
+ * identifies a traveller all the same.
+ */
+export function maskCardNumbers(text: string, cut = false): string {
+  const masked = text
+    .replace(CARD_NO_MEMBER, (_m, head: string, value: string) => `${head}${maskCardNo(value)}"`)
+    .replace(CARD_LIKE, (m) => maskCardNo(m));
+  return cut ? masked.replace(CUT_TAIL, (m) => '*'.repeat(m.length)) : masked;
+}
 
 export function registerDeadletters(program: Command): void {
   const dl = program.command('deadletters').description('read the dead-letter store (personal data masked)');
@@ -17,7 +39,11 @@ export function registerDeadletters(program: Command): void {
     .action(async (options: GlobalOptions & { day?: string; reason?: string; limit: number }) => {
       const { pool } = createDb();
       try {
-        const out = await listDeadLetters(pool, options);
+        const listed = await listDeadLetters(pool, options);
+        const out = {
+          ...listed,
+          letters: listed.letters.map((l) => ({ ...l, detail: maskCardNumbers(l.detail) })),
+        };
         emit(options, out, (o) =>
           [
             `by reason: ${
@@ -57,12 +83,18 @@ export function registerDeadletters(program: Command): void {
       const topic = options.topic ?? loadEnv(KafkaEnv.pick({ KAFKA_TAPS_TOPIC: true })).KAFKA_TAPS_TOPIC;
       const { pool } = createDb();
       try {
-        const out = await showDeadLetter(pool, {
+        const found = await showDeadLetter(pool, {
           topic,
           partition: Number(match[1]),
           offset: Number(match[2]),
         });
-        if (!out) throw new Error(`no dead letter ${id} on ${topic}`);
+        if (!found) throw new Error(`no dead letter ${id} on ${topic}`);
+        const out = {
+          ...found,
+          detail: maskCardNumbers(found.detail),
+          key: found.key === null ? null : maskCardNumbers(found.key),
+          value: maskCardNumbers(found.value, found.bytes > SHOWN_BYTES),
+        };
         emit(options, out, (o) =>
           [
             `${o.id} on ${o.topic} at ${o.kafkaTimestamp} (service day ${o.serviceDay})`,

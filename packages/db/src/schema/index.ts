@@ -14,6 +14,7 @@ export * from './matches';
 export * from './nightly-runs';
 export * from './persons';
 export * from './registry-audit';
+export * from './retention-runs';
 export * from './tap-keys';
 export * from './tc-attempts';
 export * from './validator-progress';

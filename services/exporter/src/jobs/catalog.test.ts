@@ -54,6 +54,15 @@ describe('job catalog', () => {
     expect(catalog.nightly.timeoutMs).toBeLessThan(catalog['export-day'].timeoutMs);
   });
 
+  it('gives the retention job an empty payload, no fixed id (its scheduler names it), the longest timeout', () => {
+    expect(parseJobPayload(catalog, 'retention', {})).toEqual({});
+    expect(() => parseJobPayload(catalog, 'retention', { days: 1 })).toThrow(InvalidJobPayloadError);
+    expect(jobOptions(catalog, 'retention', {})).toMatchObject({ attempts: 4 });
+    expect(jobOptions(catalog, 'retention', {}).jobId).toBeUndefined();
+    expect(catalog.retention.timeoutMs).toBeGreaterThan(catalog['export-day'].timeoutMs);
+    expect(isJobName('retention')).toBe(true);
+  });
+
   it('knows its job names', () => {
     expect(isJobName('export-day')).toBe(true);
     expect(isJobName('nightly')).toBe(true);

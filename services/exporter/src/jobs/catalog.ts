@@ -2,11 +2,13 @@ import type { JobsOptions } from 'bullmq';
 import type { z } from 'zod';
 import { EXPORT_DAY_JOB, ExportDayPayload, exportDayJobId } from './export-day';
 import { NIGHTLY_JOB, NightlyPayload } from './nightly';
+import { RETENTION_JOB, RetentionPayload } from './retention';
 
 /** Every job the exporter's queue carries, by name, with its payload type. */
 export type JobPayloads = {
   [NIGHTLY_JOB]: NightlyPayload;
   [EXPORT_DAY_JOB]: ExportDayPayload;
+  [RETENTION_JOB]: RetentionPayload;
 };
 export type JobName = keyof JobPayloads;
 
@@ -46,6 +48,16 @@ export function createJobCatalog(settings: CatalogSettings): JobCatalog {
       timeoutMs: settings.exportTimeoutMs,
       jobId: (p) => exportDayJobId(p.day),
     },
+    [RETENTION_JOB]: {
+      name: RETENTION_JOB,
+      payload: RetentionPayload,
+      attempts: settings.attempts,
+      backoff,
+      // Detaching a partition waits for the transactions reading it (an export's build), and a first
+      // run on years of data deletes a lot. A try past this fails while its run goes on; the retry
+      // finds that run's lock (RETENTION_BUSY) and backs off. Every step is safe to stop and redo.
+      timeoutMs: 4 * 3600000,
+    },
   };
 }
 
@@ -63,7 +75,7 @@ export class InvalidJobPayloadError extends Error {
 }
 
 export function isJobName(name: string): name is JobName {
-  return name === NIGHTLY_JOB || name === EXPORT_DAY_JOB;
+  return name === NIGHTLY_JOB || name === EXPORT_DAY_JOB || name === RETENTION_JOB;
 }
 
 /** Validate a payload on enqueue and again on dequeue (Redis holds whatever an older release wrote). */

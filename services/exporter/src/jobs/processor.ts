@@ -5,6 +5,8 @@ import { EXPORT_DAY_JOB } from './export-day';
 import { type ExportDayHandlerContext, handleExportDay } from './export-day.handler';
 import { NIGHTLY_JOB } from './nightly';
 import { handleNightly, type NightlyHandlerContext } from './nightly.handler';
+import { RETENTION_JOB } from './retention';
+import { handleRetention, type RetentionHandlerContext } from './retention.handler';
 
 /** A try ran past its catalog timeout. Retryable: the next try may find the receiver back. */
 export class JobTimeoutError extends Error {
@@ -16,6 +18,7 @@ export type ProcessorContext = {
   catalog: JobCatalog;
   nightly: NightlyHandlerContext;
   exportDay: ExportDayHandlerContext;
+  retention: RetentionHandlerContext;
 };
 
 /**
@@ -41,6 +44,14 @@ export function createProcessor(ctx: ProcessorContext) {
           const payload = parseJobPayload(ctx.catalog, EXPORT_DAY_JOB, job.data);
           return await stoppedAtTimeout(ctx.catalog[EXPORT_DAY_JOB].timeoutMs, (signal) =>
             handleExportDay(ctx.exportDay, job, token, payload, signal),
+          );
+        }
+        case RETENTION_JOB: {
+          parseJobPayload(ctx.catalog, RETENTION_JOB, job.data);
+          return await withTimeout(
+            ctx.catalog[RETENTION_JOB].timeoutMs,
+            handleRetention(ctx.retention),
+            timedOut,
           );
         }
       }
