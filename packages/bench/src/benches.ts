@@ -4,6 +4,7 @@ import { ingestBench } from './ingest-bench';
 import { limitsBench } from './limits';
 import { registryApiBench } from './registry-api-bench';
 import { registryBench } from './registry-bench';
+import { statusFeedBench } from './status-feed-bench';
 
 /** Every bench by name, in the order a run without names executes them (limits first: the bounds). */
 export const BENCHES: readonly Bench[] = [
@@ -12,6 +13,7 @@ export const BENCHES: readonly Bench[] = [
   ingestBench,
   exportBench,
   registryApiBench,
+  statusFeedBench,
 ];
 
 export class UnknownBenchError extends Error {

@@ -56,7 +56,9 @@ export async function readStatusPage(
     })
     .from(cardStatus)
     .innerJoin(cards, eq(cards.id, cardStatus.cardId))
-    .where(gt(cardStatus.cardId, afterCardId))
+    // The bound on both tables: with it on card_status alone, the merge join's scan of cards
+    // started again from the first card on every page (76 ms a page half-way through 1.2 M).
+    .where(and(gt(cardStatus.cardId, afterCardId), gt(cards.id, afterCardId)))
     .orderBy(asc(cardStatus.cardId))
     .limit(limit);
   return rows;

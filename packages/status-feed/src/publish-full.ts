@@ -1,6 +1,6 @@
 import type { Db } from '@boarding/db/client';
 import { cardStatus, cards } from '@boarding/db/schema';
-import { count, eq, inArray } from 'drizzle-orm';
+import { and, between, count, eq } from 'drizzle-orm';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { CARD_STATUS_TOPIC, type CardStatusRecord, cardStatusMessage } from './card-status-message';
 import { readStatusPage } from './outbox';
@@ -47,7 +47,12 @@ type PageRecord = CardStatusRecord & { cardId: number };
 /** The current status of these cards (those that have one). */
 async function readStatusesOf(db: Db, cardIds: readonly number[]): Promise<PageRecord[]> {
   if (cardIds.length === 0) return [];
-  return db
+  // A range on both tables, not `in (…5000 ids)`: PostgreSQL planned the list as a sequential
+  // scan of card_status (~105 ms a page at 1.2 M cards, measured); the page's ids are one range.
+  const low = Math.min(...cardIds);
+  const high = Math.max(...cardIds);
+  const wanted = new Set(cardIds);
+  const rows = await db
     .select({
       cardId: cardStatus.cardId,
       cardNo: cards.cardNo,
@@ -57,7 +62,8 @@ async function readStatusesOf(db: Db, cardIds: readonly number[]): Promise<PageR
     })
     .from(cardStatus)
     .innerJoin(cards, eq(cards.id, cardStatus.cardId))
-    .where(inArray(cardStatus.cardId, [...cardIds]));
+    .where(and(between(cardStatus.cardId, low, high), between(cards.id, low, high)));
+  return rows.filter((r) => wanted.has(r.cardId));
 }
 
 /**
