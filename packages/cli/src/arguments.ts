@@ -5,9 +5,35 @@ import { InvalidArgumentError } from 'commander';
 /** A service day argument: YYYY-MM-DD and a real calendar date (2020-02-30 is refused). */
 export function parseDay(value: string, what = '--day'): string {
   if (!isCalendarDay(value)) {
-    throw new Error(`${what} must be a date as YYYY-MM-DD, got ${JSON.stringify(value.slice(0, 40))}`);
+    throw new UsageError(`${what} must be a date as YYYY-MM-DD, got ${JSON.stringify(value.slice(0, 40))}`);
   }
   return value;
+}
+
+/** The longest --from/--to range a command runs day by day (two months). */
+export const MAX_RANGE_DAYS = 62;
+
+/**
+ * The service days a command runs: `--day D` alone, or `--from A --to B` (both included, oldest
+ * first, at most MAX_RANGE_DAYS). Service days are calendar dates (Europe/Istanbul has no DST),
+ * so the range is counted on UTC dates.
+ */
+export function parseDays(options: { day?: string; from?: string; to?: string }): string[] {
+  const { day, from, to } = options;
+  if (day !== undefined) {
+    if (from !== undefined || to !== undefined)
+      throw new UsageError('give --day, or --from and --to, not both');
+    return [parseDay(day)];
+  }
+  if (from === undefined || to === undefined) throw new UsageError('give --day D, or --from D1 --to D2');
+  const first = Date.parse(`${parseDay(from, '--from')}T00:00:00Z`);
+  const last = Date.parse(`${parseDay(to, '--to')}T00:00:00Z`);
+  if (last < first) throw new UsageError(`--to ${to} is before --from ${from}`);
+  const count = (last - first) / 86_400_000 + 1;
+  if (count > MAX_RANGE_DAYS) {
+    throw new UsageError(`--from ${from} --to ${to} is ${count} days; at most ${MAX_RANGE_DAYS} at a time`);
+  }
+  return Array.from({ length: count }, (_, i) => new Date(first + i * 86_400_000).toISOString().slice(0, 10));
 }
 
 /**

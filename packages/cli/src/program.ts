@@ -3,8 +3,8 @@ import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { environmentWith } from '@boarding/config/env';
 import type { BackgroundProcess } from '@boarding/demo/demo-servers';
-import { Command, CommanderError } from 'commander';
-import { UsageError } from './arguments';
+import { Command } from 'commander';
+import cliPackage from '../package.json';
 import { registerApiKey } from './commands/apikey';
 import { registerDay } from './commands/day';
 import { registerDays } from './commands/days';
@@ -21,12 +21,23 @@ import { registerServe } from './commands/serve';
 import { registerSimulate } from './commands/simulate';
 import { registerStack } from './commands/stack';
 import { registerStatus } from './commands/status';
+import { classifyFailure, EXIT_CODES_HELP } from './failure';
+import { addExamples } from './help-examples';
+import type { GlobalOptions } from './output';
 
 export function buildProgram(): Command {
   const program = new Command('boarding')
     .description('The boarding pipeline: validator taps → registry join → daily file to the Health Ministry.')
+    .version(`boarding ${cliPackage.version}`, '-V, --version', 'print the version')
     .showHelpAfterError('(add --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(str) });
+    .configureOutput({ outputError: (str, write) => write(str) })
+    // Before any command is added, so every subcommand inherits it: commander's own errors (an
+    // unknown option, a missing argument) reach reportFailure instead of exiting on their own.
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `\nExample:\n  npx boarding demo\n\n${EXIT_CODES_HELP}\nWith --json, a failure prints one line on stdout: {"error":{"code":"…","message":"…"}}.`,
+    );
   registerStack(program);
   registerDoctor(program);
   registerMigrate(program);
@@ -44,25 +55,42 @@ export function buildProgram(): Command {
   registerStatus(program);
   // The demo runs the other commands, each as its own `boarding` process, as a user types them.
   registerDemo(program, { run: runBoardingProcess, startBackground: startBoardingInBackground });
+  addExamples(program);
   return program;
 }
 
 /**
- * One place maps failures to what a user sees: a one-line message (with the error's code when
- * it has one) on stderr, and the exit status. Stack traces only with DEBUG set.
+ * One place maps failures to what a user sees and to the exit status (failure.ts has the table).
+ * Human: one line on stderr, `boarding: message [CODE]` (the stack only with LOG_LEVEL=debug).
+ * `--json`: exactly one line on stdout, `{"error":{"code":"…","message":"…"}}`, so a machine
+ * reading stdout always gets JSON.
  */
-export function reportFailure(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode;
-  // A malformed argument: its message, exit 2 (a usage error, not a failed run).
-  if (err instanceof UsageError) {
-    process.stderr.write(`boarding: ${err.message}\n`);
-    return 2;
+export function reportFailure(err: unknown, options: GlobalOptions = {}): number {
+  const failure = classifyFailure(err);
+  const commander = (err as { code?: unknown }).code;
+  // commander has printed its own message (and the help), and --help / --version end here too.
+  const printedByCommander = typeof commander === 'string' && commander.startsWith('commander.');
+  if (failure.exitCode === 0) return 0;
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message } })}\n`);
+  } else if (!printedByCommander) {
+    const code = failure.code === 'FAILED' || failure.code === 'USAGE' ? '' : ` [${failure.code}]`;
+    process.stderr.write(`boarding: ${failure.message}${code}\n`);
   }
-  const e = err as { code?: unknown; message?: string; stack?: string };
-  const code = typeof e.code === 'string' ? ` [${e.code}]` : '';
-  process.stderr.write(`boarding: ${e.message ?? String(err)}${code}\n`);
-  if (process.env.DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
-  return 1;
+  const level = process.env.LOG_LEVEL;
+  if ((level === 'debug' || level === 'trace') && err instanceof Error && err.stack) {
+    process.stderr.write(`${err.stack}\n`);
+  }
+  return failure.exitCode;
+}
+
+/**
+ * Whether the command line asks for JSON. Read from the words typed, not the parsed options: a
+ * failure of commander's own parsing comes before any option is parsed.
+ */
+export function jsonRequested(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).includes('--json');
 }
 
 const boardingEntry = () => join(__dirname, '..', 'bin', 'boarding.cjs');
@@ -91,7 +119,11 @@ function runBoardingProcess(
       if (code === 0) resolve(out);
       else {
         const said = options.capture && out.trim() !== '' ? `: ${out.trim().slice(0, 500)}` : '';
-        reject(new Error(`\`boarding ${args.join(' ')}\` failed (exit ${code ?? signal})${said}`));
+        reject(
+          Object.assign(new Error(`\`boarding ${args.join(' ')}\` failed (exit ${code ?? signal})${said}`), {
+            childExitCode: code,
+          }),
+        );
       }
     });
   });

@@ -106,7 +106,7 @@ describe('every command that loads the PII keys checks them against the database
       `0400000000000B02,${PEOPLE[1]?.tc},${PEOPLE[1]?.hes},PERSONAL,2020-11-10T00:00:00+03:00,`,
     ]);
     const run = await boarding(['registry', 'import', newCards], otherIndexKey);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(3);
     expect(run.stderr).toContain('[PII_INDEX_KEY_MISMATCH]');
     expect(run.stderr).toContain('check PII_KEY_FILE / PII_INDEX_KEY');
     expect(leaksClearValue(run.stdout + run.stderr)).toBe(false);
@@ -130,7 +130,7 @@ describe('every command that loads the PII keys checks them against the database
       ['export', 'run', '--day', '2020-11-20', '--no-deliver', '--out', out],
       otherBytesUnderK1,
     );
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(3);
     expect(run.stderr).toContain('[PII_DATA_KEY_MISMATCH]');
     expect(run.stderr).toContain('data key k1 ');
     expect(run.stderr).toContain('check PII_KEY_FILE / PII_KEYS');
@@ -143,7 +143,7 @@ describe('every command that loads the PII keys checks them against the database
       KAFKA_TAPS_TOPIC: topic.topic,
       EXPORT_DIR: join(dir, 'replay-exports'),
     });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(3);
     expect(run.stderr).toContain('[PII_INDEX_KEY_MISMATCH]');
     expect(await counts()).toEqual(before);
   });
@@ -155,7 +155,7 @@ describe('every command that loads the PII keys checks them against the database
       SFTP_REMOTE_DIR: sftp.remoteDir,
       EXPORTER_PORT: '0',
     });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(3);
     expect(run.stderr).toContain('[PII_DATA_KEY_MISMATCH]');
     expect(run.stdout).toBe('');
   });

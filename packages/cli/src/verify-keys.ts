@@ -6,7 +6,7 @@ type Pool = Parameters<typeof verifyKeyring>[0];
 /**
  * The PII keys against the database's key check, before a command writes or decrypts anything. A
  * wrong key rejects with `KeyMismatchError` (`PII_INDEX_KEY_MISMATCH` / `PII_DATA_KEY_MISMATCH`),
- * which `reportFailure` prints with its code and exits 1. What was recorded for the first time,
+ * which `reportFailure` prints with its code and exits 3 (configuration). What was recorded for the first time,
  * and checked kids the keyring no longer holds, are said on stderr (stdout stays the result).
  */
 export async function verifyKeys(pool: Pool, keyring: Keyring): Promise<KeyCheckResult> {

@@ -89,6 +89,8 @@ export class ReplayExportError extends Error {
       `replay of ${day} done (${replay.storedOfDay} taps of the day stored again), then the export failed: ${
         typeof e.message === 'string' ? e.message : String(cause)
       }`,
+      // Kept: the CLI's exit status tells a delivery that failed from a server out of reach.
+      { cause },
     );
     this.name = 'ReplayExportError';
     this.code = typeof e.code === 'string' ? e.code : 'REPLAY_EXPORT_FAILED';

@@ -11,6 +11,7 @@ import { listApiKeys } from '@boarding/registry/verbs/list-api-keys';
 import { listLocations } from '@boarding/registry/verbs/list-locations';
 import { revokeApiKey } from '@boarding/registry/verbs/revoke-api-key';
 import { type Command, InvalidArgumentError } from 'commander';
+import { UsageError } from '../arguments';
 import { emit, type GlobalOptions, table } from '../output';
 
 type CreateOptions = GlobalOptions & { channel: ApiKeyChannel; location?: string; label?: string };
@@ -45,7 +46,7 @@ function keyTable(keys: ApiKeyView[]): string {
 export function registerApiKey(program: Command): void {
   const apikey = program
     .command('apikey')
-    .description('API keys of the registry API: one channel each (SPEC §9); stored hashed');
+    .description('API keys of the registry API: one channel each; stored hashed');
 
   apikey
     .command('create')
@@ -57,10 +58,10 @@ export function registerApiKey(program: Command): void {
     .action(async (options: CreateOptions) => {
       // Checked here too, to name the flag; the verb (and the database) enforce the same rule.
       if (channelNeedsLocation(options.channel) && options.location === undefined) {
-        throw new Error(`a ${options.channel} key needs --location (boarding apikey locations)`);
+        throw new UsageError(`a ${options.channel} key needs --location (boarding apikey locations)`);
       }
       if (!channelNeedsLocation(options.channel) && options.location !== undefined) {
-        throw new Error(`a ${options.channel} key takes no --location`);
+        throw new UsageError(`a ${options.channel} key takes no --location`);
       }
       const created = await withDb((db) =>
         createApiKey({

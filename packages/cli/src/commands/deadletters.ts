@@ -3,7 +3,7 @@ import { maskCardNo } from '@boarding/contracts/mask';
 import { createDb } from '@boarding/db/client';
 import { listDeadLetters, SHOWN_BYTES, showDeadLetter } from '@boarding/ingest/dead-letters';
 import type { Command } from 'commander';
-import { wholeNumber } from '../arguments';
+import { UsageError, wholeNumber } from '../arguments';
 import { emit, type GlobalOptions, table } from '../output';
 
 // A `cardNo` member of a JSON text (a tap as it came), whatever its value looks like.
@@ -79,7 +79,9 @@ export function registerDeadletters(program: Command): void {
     .action(async (id: string, options: GlobalOptions & { topic?: string }) => {
       const match = /^(\d+):(\d+)$/.exec(id);
       if (!match)
-        throw new Error(`id must be partition:offset (e.g. 3:1200), got ${JSON.stringify(id.slice(0, 40))}`);
+        throw new UsageError(
+          `id must be partition:offset (e.g. 3:1200), got ${JSON.stringify(id.slice(0, 40))}`,
+        );
       const topic = options.topic ?? loadEnv(KafkaEnv.pick({ KAFKA_TAPS_TOPIC: true })).KAFKA_TAPS_TOPIC;
       const { pool } = createDb();
       try {

@@ -93,7 +93,7 @@ function renderStopped(r: StoppedServers): string {
 
 function renderApi(api: DemoResult['api']): string[] {
   return [
-    'the registry API (SPEC §9): a card of the simulated day matched through each citizen channel, from now on (the file above is unchanged), and looked up by staff; cards masked, keys shown by id only:',
+    'the registry API: a card of the simulated day matched through each citizen channel, from now on (the file above is unchanged), and looked up by staff; cards masked, keys shown by id only:',
     table(
       ['channel', 'key id', 'call', 'card', 'status', 'outcome', 'detail'],
       api.calls.map((c) => [

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { matchCard } from '@boarding/registry/verbs/match-card';
+import { spawnBoarding } from '@boarding/testing/cli-process';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestSftpDir, type TestSftpDir } from '@boarding/testing/sftp';
 import { registerExport } from './export';
@@ -132,6 +134,108 @@ describe('boarding export run / status', () => {
       errorCode: 'SFTP_HOST_KEY_MISMATCH',
     });
     expect(await readdir(sftp.localDir)).not.toContain('BINIS_ESHOT_20201120_v2.csv');
+  });
+
+  /** Everything a run could change: ledger rows, versions, the export dir, the receiver's dir. */
+  const state = async () => ({
+    attempts: (await db.pool.query('select *, service_day::text as day from delivery_attempts order by id'))
+      .rows,
+    versions: (await db.pool.query('select * from export_versions order by service_day, version')).rows,
+    exportDir: (await readdir(outDir)).sort(),
+    receiver: (await readdir(sftp.localDir)).sort(),
+  });
+
+  it('--dry-run says what would be delivered, changes nothing, and the real run then delivers exactly that', async () => {
+    // Since the failed try above, the day's content differs from v1 (the stop code changed).
+    const before = await state();
+    const plan = JSON.parse(await boarding(['export', 'run', '--day', DAY, '--dry-run', '--json']));
+    expect(plan).toMatchObject({
+      serviceDay: DAY,
+      outcome: 'WOULD_DELIVER',
+      version: 2,
+      supersedes: 1,
+      resend: false,
+      file: 'BINIS_ESHOT_20201120_v2.csv',
+      rows: 2,
+      lastSent: { version: 1, state: 'DELIVERED' },
+    });
+    const human = await boarding(['export', 'run', '--day', DAY, '--dry-run']);
+    expect(human).toContain(
+      `day ${DAY}: would deliver v2 (superseding v1) (BINIS_ESHOT_20201120_v2.csv: 2 rows,`,
+    );
+    expect(human).toContain('dry run: nothing was written, built on disk or sent');
+    expect(await state()).toEqual(before);
+
+    const delivered = JSON.parse(await boarding(['export', 'run', '--day', DAY, '--json']));
+    expect(delivered).toMatchObject({ outcome: 'DELIVERED', version: 2 });
+    const bytes = await readFile(join(sftp.localDir, 'BINIS_ESHOT_20201120_v2.csv'));
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(plan.sha256);
+    expect(bytes.length).toBe(plan.bytes);
+
+    const again = JSON.parse(await boarding(['export', 'run', '--day', DAY, '--dry-run', '--json']));
+    expect(again).toMatchObject({ outcome: 'UNCHANGED', version: 2, sha256: plan.sha256 });
+  });
+
+  it('--from/--to runs each day in order, skips days with nothing to deliver, and its dry run changes nothing', async () => {
+    const before = await state();
+    const dry = JSON.parse(
+      await boarding(['export', 'run', '--from', '2020-11-19', '--to', '2020-11-21', '--dry-run', '--json']),
+    );
+    expect(dry.days.map((d: { day: string; outcome: string }) => `${d.day} ${d.outcome}`)).toEqual([
+      '2020-11-19 NOTHING_TO_DELIVER',
+      `${DAY} UNCHANGED`,
+      '2020-11-21 NOTHING_TO_DELIVER',
+    ]);
+    const table = await boarding([
+      'export',
+      'run',
+      '--from',
+      '2020-11-19',
+      '--to',
+      '2020-11-21',
+      '--dry-run',
+    ]);
+    expect(table).toContain('dry run: nothing was written, built on disk or sent');
+    expect(table).toMatch(new RegExp(`${DAY}\\s*│ unchanged since v2`));
+    expect(await state()).toEqual(before);
+
+    const run = JSON.parse(await boarding(['export', 'run', '--from', '2020-11-19', '--to', DAY, '--json']));
+    expect(run).toMatchObject({ from: '2020-11-19', to: DAY, dryRun: false });
+    expect(run.days.map((d: { outcome: string }) => d.outcome)).toEqual(['NOTHING_TO_DELIVER', 'UNCHANGED']);
+    // The skipped day left no trace; the run of D is in the ledger as any run is.
+    const after = await state();
+    expect(after.versions).toEqual(before.versions);
+    expect(after.attempts.slice(before.attempts.length).map((a) => `${a.day} ${a.outcome}`)).toEqual([
+      `${DAY} UNCHANGED`,
+    ]);
+  });
+
+  it('a range whose delivery fails exits 5 and, with --json, prints only the error as JSON', async () => {
+    await db.pool.query(`update boardings set stop_code = 'KSK3' where validator_id = 'FERRY-3'`);
+    const run = await spawnBoarding(['export', 'run', '--from', DAY, '--to', '2020-11-22', '--json'], {
+      ...process.env,
+      DATABASE_URL: db.url,
+      EXPORT_DIR: outDir,
+      SFTP_REMOTE_DIR: sftp.remoteDir,
+      SFTP_HOST_KEY_SHA256: `SHA256:${'B'.repeat(43)}`,
+      DELIVERY_ATTEMPTS: '1',
+      LOG_LEVEL: 'error',
+    }).done;
+    expect(run.code).toBe(5);
+    const lines = run.stdout.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toBe('');
+    expect(JSON.parse(lines[0] ?? '')).toEqual({
+      error: {
+        code: 'SFTP_HOST_KEY_MISMATCH',
+        message: expect.stringMatching(
+          new RegExp(
+            `^${DAY}: delivery failed after 1 attempt\\(s\\): .*host key mismatch.*\\(days done before it: 0; not run: 2020-11-21\\.\\.2020-11-22\\)$`,
+          ),
+        ),
+      },
+    });
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('refuses a day that is not a date', async () => {

@@ -5,9 +5,9 @@ import { type ReconcileReport, type ReconcileScope, reconcileOffsets } from '@bo
 import { IngestEnv } from '@boarding/ingest/settings';
 import { createKafka } from '@boarding/kafka/client';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
-import { createLogger } from '@boarding/logger/logger';
 import type { Command } from 'commander';
-import { parseDay, wholeNumber } from '../arguments';
+import { parseDay, UsageError, wholeNumber } from '../arguments';
+import { createCommandLogger } from '../command-logger';
 import { emit, type GlobalOptions, table, total } from '../output';
 import { serveService } from './serve';
 
@@ -58,18 +58,18 @@ export function registerIngest(program: Command): void {
 function scopeOf(options: { day?: string; partition?: number; from?: number; to?: number }): ReconcileScope {
   const ranged = options.partition !== undefined || options.from !== undefined || options.to !== undefined;
   if (options.day !== undefined && ranged)
-    throw new Error('give either --day or --partition/--from/--to, not both');
+    throw new UsageError('give either --day or --partition/--from/--to, not both');
   if (options.day !== undefined) return { kind: 'day', day: parseDay(options.day) };
   if (!ranged) return { kind: 'all' };
   if (options.partition === undefined || options.from === undefined || options.to === undefined) {
-    throw new Error('--partition, --from and --to go together');
+    throw new UsageError('--partition, --from and --to go together');
   }
   return { kind: 'partition', partition: options.partition, from: options.from, to: options.to };
 }
 
 async function reconcile(scope: ReconcileScope): Promise<ReconcileReport> {
   const env = loadEnv(IngestEnv);
-  const logger = createLogger('ingest', { level: process.env.LOG_LEVEL ?? 'warn' });
+  const logger = createCommandLogger('ingest');
   const kafka = createKafka({
     brokers: env.KAFKA_BROKERS,
     clientId: `${env.KAFKA_CLIENT_ID}-reconcile`,
@@ -144,7 +144,7 @@ function renderReconcile(r: ReconcileReport): string {
 async function catchUp(options: CatchUpOptions): Promise<void> {
   const env = loadEnv(IngestEnv);
   // Logs stay quiet in a foreground run unless LOG_LEVEL says otherwise; progress is below.
-  const logger = createLogger('ingest', { level: process.env.LOG_LEVEL ?? 'warn' });
+  const logger = createCommandLogger('ingest');
   const shutdown = new ShutdownRegistry(logger);
   let caughtUp = false;
   let lastLag: number | undefined;

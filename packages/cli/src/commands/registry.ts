@@ -139,7 +139,7 @@ function historyHuman(h: CardHistory): string {
 }
 
 export function registerRegistry(program: Command): void {
-  const registry = program.command('registry').description('the card–HES–TC registry (SPEC §3)');
+  const registry = program.command('registry').description('the card–HES–TC registry');
 
   registry
     .command('import')
@@ -220,9 +220,7 @@ export function registerRegistry(program: Command): void {
       const cardNo = parseCardNo(options.card);
       const reason = options.reason?.trim() ?? '';
       if (options.reveal && reason === '') {
-        throw new UsageError(
-          '--reveal needs --reason "TEXT": every read of clear values is audited (SPEC §3)',
-        );
+        throw new UsageError('--reveal needs --reason "TEXT": every read of clear values is audited');
       }
       if (options.reveal && reason.length < REVEAL_REASON_MIN) {
         throw new UsageError(`--reason must be at least ${REVEAL_REASON_MIN} characters`);

@@ -307,9 +307,31 @@ describe('boarding replay', () => {
     });
   });
 
-  it('refuses a day that is not a date before reading anything', async () => {
+  it('--from/--to replays each day in order, as --day would, and shows a row per day', async () => {
+    const range = JSON.parse(
+      (await boarding(['replay', '--from', '2020-11-19', '--to', DAY, '--json'])).stdout,
+    ) as {
+      from: string;
+      to: string;
+      days: ReplayReport[];
+    };
+    expect(range).toMatchObject({ from: '2020-11-19', to: DAY });
+    expect(range.days.map((r) => r.day)).toEqual(['2020-11-19', DAY]);
+    // D is as the single-day replay above left it (v3 built, not delivered): nothing new.
+    expect(range.days[1]?.export).toMatchObject({ outcome: 'BUILT', version: 3, rows: 6 });
+    expect(range.days[1]?.replay.storedOfDay).toBe(0);
+    const { stdout } = await boarding(['replay', '--from', '2020-11-19', '--to', DAY]);
+    expect(stdout).toContain(`replay of 2020-11-19 from ${topic.topic}`);
+    expect(stdout).toContain('2 day(s) replayed');
+    expect(stdout).toMatch(new RegExp(`${DAY}\\s*│\\s*\\d+\\s*│\\s*0\\s*│ built v3 \\(not delivered\\)`));
+  });
+
+  it('refuses a day that is not a date, or a range too long, before reading anything', async () => {
     await expect(boarding(['replay', '--day', '2020-11-31'])).rejects.toThrow(
       '--day must be a date as YYYY-MM-DD, got "2020-11-31"',
+    );
+    await expect(boarding(['replay', '--from', '2020-01-01', '--to', '2020-12-31'])).rejects.toThrow(
+      'at most 62 at a time',
     );
   });
 });

@@ -1,14 +1,21 @@
 import { loadEnv, SftpEnv } from '@boarding/config/env';
-import { type Comparison, type ReplayReport, replayDay, SAMPLES } from '@boarding/day/replay-day';
+import {
+  type Comparison,
+  type ReplayDayContext,
+  type ReplayReport,
+  replayDay,
+  SAMPLES,
+} from '@boarding/day/replay-day';
 import { createDb } from '@boarding/db/client';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { ExportEnv, exportSettings } from '@boarding/export/settings';
 import { IngestEnv } from '@boarding/ingest/settings';
 import { createKafka } from '@boarding/kafka/client';
-import { createLogger } from '@boarding/logger/logger';
 import type { Command } from 'commander';
-import { parseDay } from '../arguments';
+import { MAX_RANGE_DAYS, parseDays } from '../arguments';
+import { createCommandLogger } from '../command-logger';
+import { RangeStoppedError } from '../failure';
 import { emit, type GlobalOptions, table, total } from '../output';
 import { createProgressBar } from '../progress';
 import { verifyKeys } from '../verify-keys';
@@ -19,76 +26,149 @@ export function registerReplay(program: Command): void {
     .description(
       "re-read a day's taps from Kafka and re-ingest them idempotently, rebuild the day's file and show how it differs from the last delivered version; delivers only with --deliver",
     )
-    .requiredOption('--day <YYYY-MM-DD>', 'the service day (Europe/Istanbul)')
+    .option('--day <YYYY-MM-DD>', 'the service day (Europe/Istanbul)')
+    .option(
+      '--from <YYYY-MM-DD>',
+      `first day of a range, with --to (both included, at most ${MAX_RANGE_DAYS} days)`,
+    )
+    .option('--to <YYYY-MM-DD>', 'last day of a range')
     .option('--deliver', 'deliver the rebuilt file if its content differs from the last delivered version')
     .option('--json', 'print the result as one JSON object')
-    .action(async (options: GlobalOptions & { day: string; deliver?: boolean }) => {
-      const day = parseDay(options.day, '--day');
-      const deliver = options.deliver === true;
-      // Every setting is checked before the long read starts.
-      const env = loadEnv(IngestEnv);
-      const settings = exportSettings(loadEnv(ExportEnv));
-      const transport = deliver ? sftpTransportFromEnv(loadEnv(SftpEnv)) : undefined;
-      const keyring = loadKeyring();
-      const logger = createLogger('replay', { level: process.env.LOG_LEVEL ?? 'warn' });
-      const { pool } = createDb({ url: env.DATABASE_URL, pool: { max: env.INGEST_CONCURRENCY + 2 } });
-      const kafka = createKafka({
-        brokers: env.KAFKA_BROKERS,
-        clientId: `${env.KAFKA_CLIENT_ID}-replay`,
-        logger,
-      });
-      const replayBar = options.json ? undefined : createProgressBar(`replay ${day}`);
-      let replayBarStarted = false;
-      const exportBar = options.json ? undefined : createProgressBar(`export ${day}`, { total: false });
-      try {
-        await verifyKeys(pool, keyring);
-        const report = await replayDay(
-          {
-            kafka,
-            pool,
-            keyring,
-            settings,
-            transport,
-            logger,
-            topic: env.KAFKA_TAPS_TOPIC,
-            maxTapAgeDays: env.MAX_TAP_AGE_DAYS,
-            chunkSize: env.INGEST_CHUNK_SIZE,
-            concurrency: env.INGEST_CONCURRENCY,
-            onReplayProgress: (p) => {
-              if (!replayBar) return;
-              if (!replayBarStarted) {
-                replayBarStarted = true;
-                replayBar.start(p.total, p.read, { phase: 'reading', rows: 0 });
-              }
-              // `rows` here: taps newly stored so far.
-              replayBar.update(p.read, {
-                phase: `${p.partitionsDone}/${p.partitions} partitions`,
-                rows: p.stored,
-              });
-              if (p.partitionsDone === p.partitions) replayBar.stop();
-            },
-            onExportProgress: (e) => {
-              if (!exportBar) return;
-              replayBar?.stop();
-              if (e.phase === 'build') {
-                if (!exportBar.isActive) exportBar.start(0, 0, { phase: 'building', rows: 0 });
-                exportBar.update({ phase: 'building', rows: e.rows });
-              } else {
-                exportBar.update({ phase: `delivering (try ${e.attempt})` });
-              }
-            },
-          },
-          { day, deliver },
-        );
+    .addHelpText(
+      'after',
+      `
+A range replays its days in order, oldest first, each as --day would, and stops at the first day
+that fails (the days before it are done and shown; the same range run again finds them stored).`,
+    )
+    .action(
+      async (options: GlobalOptions & { day?: string; from?: string; to?: string; deliver?: boolean }) => {
+        const days = parseDays(options);
+        const range = options.day === undefined;
+        const deliver = options.deliver === true;
+        // Every setting is checked before the long read starts.
+        const env = loadEnv(IngestEnv);
+        const settings = exportSettings(loadEnv(ExportEnv));
+        const transport = deliver ? sftpTransportFromEnv(loadEnv(SftpEnv)) : undefined;
+        const keyring = loadKeyring();
+        const logger = createCommandLogger('replay');
+        const { pool } = createDb({ url: env.DATABASE_URL, pool: { max: env.INGEST_CONCURRENCY + 2 } });
+        const kafka = createKafka({
+          brokers: env.KAFKA_BROKERS,
+          clientId: `${env.KAFKA_CLIENT_ID}-replay`,
+          logger,
+        });
+        const reports: ReplayReport[] = [];
+        try {
+          await verifyKeys(pool, keyring);
+          for (const [i, day] of days.entries()) {
+            try {
+              const report = await replayOneDay(day, options.json === true, (ctx) =>
+                replayDay(
+                  {
+                    ...ctx,
+                    kafka,
+                    pool,
+                    keyring,
+                    settings,
+                    transport,
+                    logger,
+                    topic: env.KAFKA_TAPS_TOPIC,
+                    maxTapAgeDays: env.MAX_TAP_AGE_DAYS,
+                    chunkSize: env.INGEST_CHUNK_SIZE,
+                    concurrency: env.INGEST_CONCURRENCY,
+                  },
+                  { day, deliver },
+                ),
+              );
+              reports.push(report);
+              // A range shows each day as it is done (--json: one object at the end).
+              if (!range) emit(options, report, describeReplay);
+              else if (!options.json) process.stdout.write(`${describeReplay(report)}\n\n`);
+            } catch (err) {
+              if (!range) throw err;
+              if (!options.json && reports.length > 0) process.stdout.write(`${describeReplays(reports)}\n`);
+              throw new RangeStoppedError(day, reports.length, days.slice(i + 1), err);
+            }
+          }
+          if (range) {
+            emit(options, { from: days[0], to: days.at(-1), days: reports }, (r) => describeReplays(r.days));
+          }
+        } finally {
+          await pool.end();
+        }
+      },
+    );
+}
+
+type ProgressHooks = Pick<ReplayDayContext, 'onReplayProgress' | 'onExportProgress'>;
+
+/** One day's replay with its two progress bars (none with --json). */
+async function replayOneDay(
+  day: string,
+  json: boolean,
+  run: (hooks: ProgressHooks) => Promise<ReplayReport>,
+): Promise<ReplayReport> {
+  const replayBar = json ? undefined : createProgressBar(`replay ${day}`);
+  let replayBarStarted = false;
+  const exportBar = json ? undefined : createProgressBar(`export ${day}`, { total: false });
+  try {
+    return await run({
+      onReplayProgress: (p) => {
+        if (!replayBar) return;
+        if (!replayBarStarted) {
+          replayBarStarted = true;
+          replayBar.start(p.total, p.read, { phase: 'reading', rows: 0 });
+        }
+        // `rows` here: taps newly stored so far.
+        replayBar.update(p.read, {
+          phase: `${p.partitionsDone}/${p.partitions} partitions`,
+          rows: p.stored,
+        });
+        if (p.partitionsDone === p.partitions) replayBar.stop();
+      },
+      onExportProgress: (e) => {
+        if (!exportBar) return;
         replayBar?.stop();
-        exportBar?.stop();
-        emit(options, report, describeReplay);
-      } finally {
-        replayBar?.stop();
-        exportBar?.stop();
-        await pool.end();
-      }
+        if (e.phase === 'build') {
+          if (!exportBar.isActive) exportBar.start(0, 0, { phase: 'building', rows: 0 });
+          exportBar.update({ phase: 'building', rows: e.rows });
+        } else {
+          exportBar.update({ phase: `delivering (try ${e.attempt})` });
+        }
+      },
     });
+  } finally {
+    replayBar?.stop();
+    exportBar?.stop();
+  }
+}
+
+/** The summary table of a --from/--to replay: one row per day. */
+export function describeReplays(reports: ReplayReport[]): string {
+  const outcome = (r: ReplayReport): string => {
+    const e = r.export;
+    switch (e.outcome) {
+      case 'DELIVERED':
+        return `delivered v${e.version}`;
+      case 'REDELIVERED':
+        return `re-delivered v${e.version}`;
+      case 'UNCHANGED':
+        return `unchanged since v${e.version}`;
+      case 'BUILT':
+        return `built v${e.version} (not delivered)`;
+    }
+  };
+  return `${reports.length} day(s) replayed\n${table(
+    ['day', 'messages read', 'taps stored again', 'file', 'rows', 'sha256'],
+    reports.map((r) => [
+      r.day,
+      r.replay.messagesRead,
+      r.replay.storedOfDay,
+      outcome(r),
+      r.export.rows,
+      r.export.sha256.slice(0, 16),
+    ]),
+  )}`;
 }
 
 export function describeReplay(r: ReplayReport): string {

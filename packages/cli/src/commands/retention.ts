@@ -31,7 +31,7 @@ export function renderRetentionReport(r: RetentionReport): string {
 export function registerRetention(program: Command): void {
   const retention = program
     .command('retention')
-    .description('delete personal data past its retention age (SPEC §11; the registry is kept)');
+    .description('delete personal data past its retention age (the registry is kept)');
 
   retention
     .command('run')

@@ -4,7 +4,7 @@ import { main as serveIngest } from '@boarding/ingest-service/main';
 import { main as serveRegistryApi } from '@boarding/registry-api-service/main';
 import { main as serveStatusRelay } from '@boarding/status-relay-service/main';
 import type { Command } from 'commander';
-import { parseDay, wholeNumber } from '../arguments';
+import { parseDay, UsageError, wholeNumber } from '../arguments';
 
 type ServeOptions = { port?: number; night?: string };
 
@@ -22,8 +22,9 @@ const SERVICES: Record<string, (o: ServeOptions) => Promise<void>> = {
  */
 export async function serveService(service: string, options: ServeOptions = {}): Promise<void> {
   const run = SERVICES[service];
-  if (!run) throw new Error(`unknown service ${service}; known: ${Object.keys(SERVICES).join(', ')}`);
-  if (options.night !== undefined && service !== 'exporter') throw new Error('--night is for the exporter');
+  if (!run) throw new UsageError(`unknown service ${service}; known: ${Object.keys(SERVICES).join(', ')}`);
+  if (options.night !== undefined && service !== 'exporter')
+    throw new UsageError('--night is for the exporter');
   await run(options);
 }
 

@@ -94,7 +94,7 @@ export function registerSimulate(program: Command): void {
   program
     .command('simulate')
     .description(
-      'produce a realistic synthetic service day to Kafka (SPEC §8) and print what the pipeline must make of it',
+      'produce a realistic synthetic service day to Kafka and print what the pipeline must make of it',
     )
     .requiredOption('--day <YYYY-MM-DD>', 'the service day (Europe/Istanbul date)')
     .requiredOption(
@@ -103,7 +103,7 @@ export function registerSimulate(program: Command): void {
       count,
     )
     .option('--seed <s>', 'the same seed gives the same day, byte for byte', seed, 1)
-    .option('--registry-out <file>', 'also write the registry import CSV (SPEC §3) the matched counts assume')
+    .option('--registry-out <file>', 'also write the registry import CSV the matched counts assume')
     .option('--topic <name>', 'Kafka topic to produce to (default: KAFKA_TAPS_TOPIC, validator.taps.v1)')
     .option('--duplicates <share>', 'share of taps sent again later', share, DEFAULT_FAULT_RATES.duplicates)
     .option(
@@ -133,7 +133,7 @@ export function registerSimulate(program: Command): void {
     )
     .option(
       '--matching-deadline <instant>',
-      'from this ISO 8601 instant on (e.g. 2020-10-30T00:00:00+03:00), validators check the HES status (SPEC §10): every tap of an unmatched card is refused HES_NOT_MATCHED, of a risky one HES_RISKY',
+      'from this ISO 8601 instant on (e.g. 2020-10-30T00:00:00+03:00), validators check the HES status: every tap of an unmatched card is refused HES_NOT_MATCHED, of a risky one HES_RISKY',
       instant,
     )
     .option('--dry-run', 'plan the day, write the registry, print the truth; produce nothing')

@@ -5,7 +5,7 @@ import { emit, type GlobalOptions, progressLine, table } from '../output';
 export function registerStack(program: Command): void {
   const stack = program
     .command('stack')
-    .description('the private local PostgreSQL, Redis, Kafka and SFTP server under .local/ (SPEC §7)');
+    .description('the private local PostgreSQL, Redis, Kafka and SFTP server under .local/');
 
   stack
     .command('up')

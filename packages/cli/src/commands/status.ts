@@ -89,7 +89,7 @@ function describeLag(r: LagReport): string {
 export function registerStatus(program: Command): void {
   const status = program
     .command('status')
-    .description("the card status feed (SPEC §10): the validators' electronic HES check on card.status.v1");
+    .description("the card status feed: the validators' electronic HES check on card.status.v1");
 
   status
     .command('init')
