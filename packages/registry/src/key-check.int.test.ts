@@ -77,7 +77,9 @@ describe('verifyKeyring', () => {
     await db.drop();
   });
   beforeEach(async () => {
-    await db.pool.query('truncate key_checks, registry_audit, card_status_outbox, card_status, matches, cards, persons');
+    await db.pool.query(
+      'truncate key_checks, registry_audit, card_status_outbox, card_status, matches, cards, persons',
+    );
   });
 
   it('writes the index key check and one canary per data key on first use', async () => {
