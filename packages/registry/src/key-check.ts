@@ -1,3 +1,4 @@
+import { createDb } from '@boarding/db/client';
 import { keyChecks, persons } from '@boarding/db/schema';
 import { type DbTransaction, withDbTransaction } from '@boarding/db/transaction';
 import { DecryptionError, keyIdOf } from '@boarding/encryption/field-cipher';
@@ -9,6 +10,7 @@ import {
   sealDataKeyCanary,
 } from '@boarding/encryption/key-check';
 import type { Keyring } from '@boarding/encryption/keyring';
+import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { desc } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import { openTc, tcIndexOf } from './pii';
@@ -135,4 +137,22 @@ async function assertKeysOpenStoredData(tx: DbTransaction, keyring: Keyring): Pr
   }
   if (!tcIndexOf(keyring, tc).equals(newest.tcIndex))
     throw new KeyMismatchError('PII_INDEX_KEY_MISMATCH', []);
+}
+
+/**
+ * The keyring of PII_KEY_FILE / PII_KEYS…, checked against the database's key check on a
+ * connection of its own, before a service exists: a wrong key stops the start with
+ * PII_INDEX_KEY_MISMATCH / PII_DATA_KEY_MISMATCH (naming the kid) instead of failing the first
+ * decrypt hours later. Every service that reads TC or HES starts with it.
+ */
+export async function loadVerifiedKeyring(
+  databaseUrl: string,
+): Promise<{ keyring: Keyring; check: KeyCheckResult }> {
+  const keyring = loadKeyring();
+  const { pool } = createDb({ url: databaseUrl, pool: { max: 1 } });
+  try {
+    return { keyring, check: await verifyKeyring(pool, keyring) };
+  } finally {
+    await pool.end();
+  }
 }

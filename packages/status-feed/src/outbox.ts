@@ -40,6 +40,15 @@ export async function outboxLag(db: Db): Promise<{ unsent: number; oldestCreated
   return { unsent: row?.unsent ?? 0, oldestCreatedAt: row?.oldest ?? null };
 }
 
+/** A card's current status as a message needs it (card_status joined to cards). */
+export const statusRecordColumns = {
+  cardId: cardStatus.cardId,
+  cardNo: cards.cardNo,
+  status: cardStatus.status,
+  since: cardStatus.since,
+  version: cardStatus.version,
+};
+
 /** A page of every card's current status, by card id (`status publish --full`). */
 export async function readStatusPage(
   db: Db,
@@ -47,13 +56,7 @@ export async function readStatusPage(
   limit: number,
 ): Promise<(CardStatusRecord & { cardId: number })[]> {
   const rows = await db
-    .select({
-      cardId: cardStatus.cardId,
-      cardNo: cards.cardNo,
-      status: cardStatus.status,
-      since: cardStatus.since,
-      version: cardStatus.version,
-    })
+    .select(statusRecordColumns)
     .from(cardStatus)
     .innerJoin(cards, eq(cards.id, cardStatus.cardId))
     // The bound on both tables: with it on card_status alone, the merge join's scan of cards

@@ -3,7 +3,7 @@ import { cardStatus, cards } from '@boarding/db/schema';
 import { and, between, count, eq } from 'drizzle-orm';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { CARD_STATUS_TOPIC, type CardStatusRecord, cardStatusMessage } from './card-status-message';
-import { readStatusPage } from './outbox';
+import { readStatusPage, statusRecordColumns } from './outbox';
 import { ensureStatusTopic } from './status-topic';
 
 /** The topic to republish to is not there: `boarding status init` creates it compacted. */
@@ -53,13 +53,7 @@ async function readStatusesOf(db: Db, cardIds: readonly number[]): Promise<PageR
   const high = Math.max(...cardIds);
   const wanted = new Set(cardIds);
   const rows = await db
-    .select({
-      cardId: cardStatus.cardId,
-      cardNo: cards.cardNo,
-      status: cardStatus.status,
-      since: cardStatus.since,
-      version: cardStatus.version,
-    })
+    .select(statusRecordColumns)
     .from(cardStatus)
     .innerJoin(cards, eq(cards.id, cardStatus.cardId))
     .where(and(between(cardStatus.cardId, low, high), between(cards.id, low, high)));

@@ -1,11 +1,9 @@
 import { loadEnv } from '@boarding/config/env';
-import { createDb } from '@boarding/db/client';
 import { sftpTransportFromEnv } from '@boarding/delivery/sftp-transport';
 import type { Keyring } from '@boarding/encryption/keyring';
-import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger, type Logger } from '@boarding/logger/logger';
-import { verifyKeyring } from '@boarding/registry/key-check';
+import { loadVerifiedKeyring } from '@boarding/registry/key-check';
 import { ExporterEnv } from './env';
 import { createExporterService } from './exporter-service';
 import { type NightOutcome, runNight } from './run-night';
@@ -22,7 +20,7 @@ export async function main(overrides: { port?: number; night?: string } = {}): P
   const env = loadEnv(ExporterEnv);
   if (overrides.port !== undefined) env.EXPORTER_PORT = overrides.port;
   const logger = createLogger('exporter');
-  const keyring = await loadVerifiedKeyring(env.DATABASE_URL, logger);
+  const keyring = await loadCheckedKeyring(env.DATABASE_URL, logger);
   const shutdown = new ShutdownRegistry(logger);
   shutdown.listen();
   const transport = sftpTransportFromEnv(env);
@@ -39,7 +37,7 @@ export async function main(overrides: { port?: number; night?: string } = {}): P
 async function runOneNight(day: string): Promise<void> {
   const env = loadEnv(ExporterEnv);
   const logger = createLogger('exporter', { level: process.env.LOG_LEVEL ?? 'warn' });
-  const keyring = await loadVerifiedKeyring(env.DATABASE_URL, logger);
+  const keyring = await loadCheckedKeyring(env.DATABASE_URL, logger);
   const shutdown = new ShutdownRegistry(logger);
   shutdown.listen();
   const service = createExporterService(env, logger, shutdown, {
@@ -62,14 +60,8 @@ async function runOneNight(day: string): Promise<void> {
  * service exists: a wrong key stops the start with PII_INDEX_KEY_MISMATCH / PII_DATA_KEY_MISMATCH
  * (naming the kid) instead of failing the nightly decrypt at 03:30.
  */
-async function loadVerifiedKeyring(databaseUrl: string, logger: Logger): Promise<Keyring> {
-  const keyring = loadKeyring();
-  const { pool } = createDb({ url: databaseUrl, pool: { max: 1 } });
-  try {
-    const check = await verifyKeyring(pool, keyring);
-    logger.info({ keyCheck: check }, 'PII keys match the database key check');
-  } finally {
-    await pool.end();
-  }
+async function loadCheckedKeyring(databaseUrl: string, logger: Logger): Promise<Keyring> {
+  const { keyring, check } = await loadVerifiedKeyring(databaseUrl);
+  logger.info({ keyCheck: check }, 'PII keys match the database key check');
   return keyring;
 }

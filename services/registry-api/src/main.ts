@@ -1,11 +1,9 @@
 import { loadEnv } from '@boarding/config/env';
-import { createDb } from '@boarding/db/client';
-import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { hesClientOptionsFromEnv } from '@boarding/hes/hes-env';
 import { createHesClient } from '@boarding/hes/http-client';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
-import { verifyKeyring } from '@boarding/registry/key-check';
+import { loadVerifiedKeyring } from '@boarding/registry/key-check';
 import { RegistryApiEnv } from './env';
 import { createRegistryApiService } from './registry-api';
 
@@ -14,14 +12,8 @@ export async function main(overrides: { port?: number } = {}): Promise<void> {
   const env = loadEnv(RegistryApiEnv);
   if (overrides.port !== undefined) env.REGISTRY_API_PORT = overrides.port;
   const logger = createLogger('registry-api');
-  const keyring = loadKeyring();
   // A wrong key would show every match as undecryptable: refused at start, naming the key id.
-  const check = createDb({ url: env.DATABASE_URL, pool: { max: 1 } });
-  try {
-    await verifyKeyring(check.pool, keyring);
-  } finally {
-    await check.pool.end();
-  }
+  const { keyring } = await loadVerifiedKeyring(env.DATABASE_URL);
   const shutdown = new ShutdownRegistry(logger);
   shutdown.listen();
   const service = createRegistryApiService(env, logger, shutdown, {

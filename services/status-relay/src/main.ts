@@ -1,11 +1,9 @@
 import { loadEnv } from '@boarding/config/env';
-import { createDb } from '@boarding/db/client';
-import { loadKeyring } from '@boarding/encryption/load-keyring';
 import { hesClientOptionsFromEnv } from '@boarding/hes/hes-env';
 import { createHesClient } from '@boarding/hes/http-client';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
-import { verifyKeyring } from '@boarding/registry/key-check';
+import { loadVerifiedKeyring } from '@boarding/registry/key-check';
 import { StatusRelayEnv } from './env';
 import { createStatusRelayService } from './status-relay-service';
 
@@ -18,14 +16,8 @@ export async function main(overrides: { port?: number } = {}): Promise<void> {
   const env = loadEnv(StatusRelayEnv);
   if (overrides.port !== undefined) env.STATUS_RELAY_PORT = overrides.port;
   const logger = createLogger('status-relay');
-  const keyring = loadKeyring();
   // A wrong key would make every refresh fail to decrypt: refused at start, naming the key id.
-  const check = createDb({ url: env.DATABASE_URL, pool: { max: 1 } });
-  try {
-    await verifyKeyring(check.pool, keyring);
-  } finally {
-    await check.pool.end();
-  }
+  const { keyring } = await loadVerifiedKeyring(env.DATABASE_URL);
   const shutdown = new ShutdownRegistry(logger);
   shutdown.listen();
   const service = createStatusRelayService(env, logger, shutdown, {

@@ -1,4 +1,4 @@
-import { type Html, html } from './html';
+import { type Html, html } from '@boarding/ops-http/html';
 
 export type BarChartOptions = {
   /** What the chart shows, for screen readers (<title>) and as its accessible name. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DaySummary } from '@boarding/day/summarize-days';
+import { escapeHtml, Html, html } from '@boarding/ops-http/html';
 import { barChartSvg, clock, niceCeiling } from './bar-chart';
-import { escapeHtml, Html, html } from './html';
 import { DAY_PAGES_CSP, istanbulTime, type PageLinks, renderDaysPage } from './render';
 
 const LINKS: PageLinks = {

@@ -3,8 +3,8 @@ import { SERVICE_TIME_ZONE, utcOffsetMs } from '@boarding/contracts/time';
 import type { DayInspection } from '@boarding/day/inspect-day';
 import type { DayAlert, DayRange, DaySummary } from '@boarding/day/summarize-days';
 import type { IngestBehind } from '@boarding/export/manifest';
+import { Html, type HtmlValue, html } from '@boarding/ops-http/html';
 import { barChartSvg } from './bar-chart';
-import { Html, type HtmlValue, html } from './html';
 
 /**
  * The day-status pages of the ops server, in English (they are for the operator's engineers).

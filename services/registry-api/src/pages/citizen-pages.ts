@@ -1,7 +1,7 @@
+import { type Html, html } from '@boarding/ops-http/html';
 import type { ApiClient } from '@boarding/registry/verbs/authenticate-api-key';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { citizenPageKey, type PageKey } from './device-key';
-import { type Html, html } from './html';
 import { errorSummary, type FieldError, facts, radioInput, sendPage, textInput } from './layout';
 import { callRoute, formFields, type PageContext, type RouteOutcome, text } from './page-context';
 import { cardKindName, channelName, dateTimeTr, emptyFieldMessage, turkishMessage } from './turkish-messages';

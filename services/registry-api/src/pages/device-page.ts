@@ -1,7 +1,7 @@
+import { type Html, html } from '@boarding/ops-http/html';
 import { authenticateApiKey } from '@boarding/registry/verbs/authenticate-api-key';
 import type { FastifyInstance } from 'fastify';
 import { type DeviceKey, deviceCookie, deviceKeyOf, forgetDeviceCookie } from './device-key';
-import { type Html, html } from './html';
 import { errorSummary, type FieldError, facts, hidden, sendPage, textInput } from './layout';
 import { formFields, type PageContext } from './page-context';
 import { channelName } from './turkish-messages';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { flag, Html, html } from '@boarding/ops-http/html';
 import type { FastifyReply } from 'fastify';
-import { flag, Html, html } from './html';
 
 /**
  * The page shell and form parts every page shares. Accessibility rules kept here once: every

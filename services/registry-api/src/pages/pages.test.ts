@@ -1,5 +1,5 @@
+import { Html, html } from '@boarding/ops-http/html';
 import { deviceCookie, forgetDeviceCookie, readCookie } from './device-key';
-import { Html, html } from './html';
 import { errorSummary, radioInput, renderDocument, textInput } from './layout';
 import { foreignOrigin, parseForm } from './pages';
 import { dateTimeTr, emptyFieldMessage, turkishMessage } from './turkish-messages';

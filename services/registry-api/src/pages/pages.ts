@@ -1,9 +1,9 @@
+import { html } from '@boarding/ops-http/html';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError, logUnexpected, toApiError } from '../api-error';
 import type { RouteDeps } from '../route-definition';
 import { registerCitizenPages } from './citizen-pages';
 import { registerDevicePage } from './device-page';
-import { html } from './html';
 import { sendPage } from './layout';
 import type { PageContext, PagesOptions } from './page-context';
 import { registerStaffPages } from './staff-pages';

@@ -1,8 +1,8 @@
+import { flag, type Html, html } from '@boarding/ops-http/html';
 import type { ApiClient } from '@boarding/registry/verbs/authenticate-api-key';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiError } from '../api-error';
 import { deviceKeyOf } from './device-key';
-import { flag, type Html, html } from './html';
 import { errorSummary, type FieldError, facts, hidden, radioInput, sendPage, textInput } from './layout';
 import { callRoute, formFields, type PageContext, type RouteOutcome, text } from './page-context';
 import {

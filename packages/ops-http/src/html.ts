@@ -1,7 +1,8 @@
 /**
  * HTML built only through `html`: every interpolated value is escaped unless it is itself `Html`
- * made here, so a validator id, a file name or a delivery error text can never become markup.
- * There is no "raw string" escape hatch on purpose.
+ * made here, so a card number, a reason typed by staff, a delivery error text or a hostile form
+ * value can never become markup. There is no "raw string" escape hatch on purpose. Shared by the
+ * pages of the registry API and the exporter's day pages.
  */
 export class Html {
   constructor(readonly text: string) {}
@@ -40,3 +41,7 @@ export function html(strings: TemplateStringsArray, ...values: readonly HtmlValu
   });
   return new Html(out);
 }
+
+/** An attribute present or not (`disabled`, `checked`, `autofocus`, `open`). */
+export const flag = (name: 'checked' | 'autofocus' | 'open' | 'hidden', on: boolean): Html =>
+  new Html(on ? ` ${name}` : '');
