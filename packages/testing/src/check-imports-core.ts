@@ -42,6 +42,7 @@ export const LAYERS: readonly Layer[] = [
       '@boarding/ops-http',
       // The HES service client (timeouts, retries, breaker) and its stand-in: outbound I/O, no business rule.
       '@boarding/hes',
+      '@boarding/redis',
     ],
     sameLayer: true,
   },

@@ -11,9 +11,9 @@ import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { withTimeout } from '@boarding/lifecycle/time-limit';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
+import { createQueueConnection } from '@boarding/redis/queue-connection';
 import { retentionSettings } from '@boarding/retention/settings';
 import { type Job, Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { BOARD_PATH, mountBoard } from './board';
 import { mountDayPages } from './day-pages/day-pages';
@@ -84,16 +84,7 @@ export function createExporterService(
   const { pool } = createDb({ url: env.DATABASE_URL, pool: { max: env.EXPORTER_CONCURRENCY * 2 + 2 } });
   shutdown.register('postgres pool', () => pool.end());
 
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
-  // Without a listener ioredis prints every reconnect failure; the message names no secret.
-  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
-  shutdown.register('redis', async () => {
-    // QUIT is a command: with Redis away it would sit in ioredis's offline queue forever.
-    if (redis.status !== 'ready') return redis.disconnect();
-    await withTimeout(READY_TIMEOUT_MS, redis.quit(), () => new Error('QUIT unanswered')).catch(() =>
-      redis.disconnect(),
-    );
-  });
+  const redis = createQueueConnection(env.REDIS_URL, logger, shutdown);
 
   const catalog = createJobCatalog({
     attempts: env.EXPORT_JOB_ATTEMPTS,

@@ -5,10 +5,10 @@ import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { withTimeout } from '@boarding/lifecycle/time-limit';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
+import { createQueueConnection } from '@boarding/redis/queue-connection';
 import { outboxLag } from '@boarding/status-feed/outbox';
 import { createStatusPublisher } from '@boarding/status-feed/status-publisher';
 import { type Job, Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { StatusRelayEnv } from './env';
 import {
   HES_REFRESH_JOB,
@@ -64,16 +64,7 @@ export function createStatusRelayService(
   const { db, pool } = createDb({ url: env.DATABASE_URL, pool: { max: 6 } });
   shutdown.register('postgres pool', () => pool.end());
 
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
-  // Without a listener ioredis prints every reconnect failure; the message names no secret.
-  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
-  shutdown.register('redis', async () => {
-    // QUIT is a command: with Redis away it would sit in ioredis's offline queue forever.
-    if (redis.status !== 'ready') return redis.disconnect();
-    await withTimeout(READY_TIMEOUT_MS, redis.quit(), () => new Error('QUIT unanswered')).catch(() =>
-      redis.disconnect(),
-    );
-  });
+  const redis = createQueueConnection(env.REDIS_URL, logger, shutdown);
 
   const metrics = createStatusRelayMetrics({
     outboxLag: () => withTimeout(READY_TIMEOUT_MS, outboxLag(db), () => new Error('postgres did not answer')),
