@@ -46,3 +46,22 @@ export class Cleanups {
     return outcome === 'timeout' ? [...new Set([...left, ...this.pending])] : left;
   }
 }
+
+/**
+ * A bench's own undo list, run at its end newest first (the API before the stand-in, both before
+ * the database they use); one that fails is reported, the rest still run.
+ */
+export async function runUndos(
+  undo: (() => Promise<void>)[],
+  progress: (message: string) => void,
+): Promise<void> {
+  const left: string[] = [];
+  for (let next = undo.pop(); next !== undefined; next = undo.pop()) {
+    try {
+      await next();
+    } catch (err) {
+      left.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  if (left.length > 0) progress(`not cleaned up: ${left.join('; ')}`);
+}

@@ -6,6 +6,7 @@ import { environmentWith } from '@boarding/config/env';
 import { DAY_QUERY } from '@boarding/export/build-day-file';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestSftpDir, type TestSftpDir } from '@boarding/testing/sftp';
+import { runUndos } from './cleanups';
 import { type ExportChildResult, exportFigures, parseExportChildResult } from './export-figures';
 import type { Bench, BenchContext } from './harness';
 import { finishLoad, type LoadChildResult, parseLoadChildResult } from './load-simulated-day';
@@ -97,11 +98,7 @@ async function withSimulatedDay<T>(
     );
     return await use({ database, remote, dir, expectedRows: stored.expectedFileRows });
   } finally {
-    for (const run of undo.reverse()) {
-      await run().catch((err: unknown) =>
-        ctx.progress(`not cleaned up: ${err instanceof Error ? err.message : String(err)}`),
-      );
-    }
+    await runUndos(undo, ctx.progress);
   }
 }
 

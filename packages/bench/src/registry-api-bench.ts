@@ -16,6 +16,7 @@ import { deriveSeed, Random } from '@boarding/simulator/random';
 import { REGISTRY_CSV_HEADER, registryCsvLines } from '@boarding/simulator/registry-csv';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import autocannon from 'autocannon';
+import { runUndos } from './cleanups';
 import type { Bench, BenchContext } from './harness';
 import {
   bodyOf,
@@ -519,15 +520,7 @@ export const registryApiBench: Bench = {
       );
     } finally {
       // Newest first: the API before the stand-in, both before the database and files they use.
-      const left: string[] = [];
-      for (let next = undo.pop(); next !== undefined; next = undo.pop()) {
-        try {
-          await next();
-        } catch (err) {
-          left.push(err instanceof Error ? err.message : String(err));
-        }
-      }
-      if (left.length > 0) ctx.progress(`not cleaned up: ${left.join('; ')}`);
+      await runUndos(undo, ctx.progress);
     }
   },
 };

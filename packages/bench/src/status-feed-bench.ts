@@ -11,6 +11,7 @@ import { importMatches } from '@boarding/registry/import/import-matches';
 import { unmatchCard } from '@boarding/registry/verbs/unmatch-card';
 import { REGISTRY_CSV_HEADER, registryCsvLines, writeCsvLines } from '@boarding/simulator/registry-csv';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
+import { runUndos } from './cleanups';
 import type { Bench, BenchContext } from './harness';
 import { WARMUP_MESSAGES } from './measure-kafka';
 import { sampleIdle } from './output';
@@ -477,15 +478,7 @@ export const statusFeedBench: Bench = {
           `goal change-to-publish p99 < ${GOAL.p99} ms at ${CHANGES.rate} changes/s: ${latency.p99 < GOAL.p99 ? 'met' : 'MISSED'}`,
       );
     } finally {
-      const left: string[] = [];
-      for (let next = undo.pop(); next !== undefined; next = undo.pop()) {
-        try {
-          await next();
-        } catch (err) {
-          left.push(err instanceof Error ? err.message : String(err));
-        }
-      }
-      if (left.length > 0) ctx.progress(`not cleaned up: ${left.join('; ')}`);
+      await runUndos(undo, ctx.progress);
     }
   },
 };

@@ -34,7 +34,7 @@ export function createStatusPublisher(options: StatusPublisherOptions) {
     producer,
     logger: options.logger,
     topic: options.topic,
-    ...(options.onPublished ? { onPublished: options.onPublished } : {}),
+    onPublished: options.onPublished,
   });
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;

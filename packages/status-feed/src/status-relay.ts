@@ -27,7 +27,7 @@ export type StatusRelayOptions = {
   retryMs?: number;
   now?: () => Date;
   /** Published messages, for metrics: called after each batch is marked sent. */
-  onPublished?: (rows: number, oldestCreatedLagMs: number | null) => void;
+  onPublished?: (rows: number) => void;
 };
 
 export type StatusRelay = {
@@ -81,7 +81,7 @@ export function createStatusRelay(options: StatusRelayOptions): StatusRelay {
         now(),
       );
       total += rows.length;
-      options.onPublished?.(rows.length, null);
+      options.onPublished?.(rows.length);
       if (rows.length < batchSize) return total;
     }
   };
