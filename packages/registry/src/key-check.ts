@@ -149,7 +149,11 @@ export async function loadVerifiedKeyring(
   databaseUrl: string,
 ): Promise<{ keyring: Keyring; check: KeyCheckResult }> {
   const keyring = loadKeyring();
-  const { pool } = createDb({ url: databaseUrl, pool: { max: 1 } });
+  // A server that accepts the connection and then stalls must not hang the start.
+  const { pool } = createDb({
+    url: databaseUrl,
+    pool: { max: 1, statement_timeout: 10_000, query_timeout: 15_000 },
+  });
   try {
     return { keyring, check: await verifyKeyring(pool, keyring) };
   } finally {

@@ -83,7 +83,6 @@ export async function personMatchAt(tx: Tx, personId: number, at: Date): Promise
   return row;
 }
 
-/** End a match at `at` (history kept: the row is closed, never rewritten). */
 /**
  * Whether the match is the person's with this TC kimlik no; true when no TC is given (a staff or
  * import change, not the holder's own).
@@ -98,6 +97,7 @@ export async function heldBy(
   return (await findPersonId(tx, ctx, tcKimlikNo)) === match.personId;
 }
 
+/** End a match at `at` (history kept: the row is closed, never rewritten). */
 export async function endMatch(tx: Tx, match: MatchRow, at: Date): Promise<void> {
   if (at.getTime() <= match.validFrom.getTime()) {
     throw new RegistryError(

@@ -2,6 +2,7 @@ import type { Db } from '@boarding/db/client';
 import { createKafka } from '@boarding/kafka/client';
 import type { Logger } from '@boarding/logger/logger';
 import type { Pool } from 'pg';
+import { createStatusProducer } from './publish-full';
 import { createStatusRelay } from './status-relay';
 import { ensureStatusTopic, type StatusTopicResult } from './status-topic';
 
@@ -26,7 +27,7 @@ export type StatusPublisherOptions = {
  */
 export function createStatusPublisher(options: StatusPublisherOptions) {
   const kafka = createKafka({ brokers: options.brokers, clientId: options.clientId, logger: options.logger });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = createStatusProducer(kafka);
   const admin = kafka.admin();
   const relay = createStatusRelay({
     pool: options.pool,
@@ -39,10 +40,18 @@ export function createStatusPublisher(options: StatusPublisherOptions) {
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
 
+  // A stop() while Kafka was being reached wins: nothing is connected or started after it.
+  const notStopped = () => {
+    if (stopped)
+      throw Object.assign(new Error('status publisher stopped while starting'), { code: 'STOPPED' });
+  };
   const start = async (): Promise<StatusTopicResult> => {
     await admin.connect();
+    notStopped();
     const topic = await ensureStatusTopic(admin, { topic: options.topic, partitions: options.partitions });
+    notStopped();
     await producer.connect();
+    notStopped();
     relay.start();
     return topic;
   };
@@ -65,6 +74,7 @@ export function createStatusPublisher(options: StatusPublisherOptions) {
           (topic) =>
             options.logger.info({ topic: topic.topic, created: topic.created }, 'status relay started'),
           (err: Error) => {
+            if (stopped) return;
             options.logger.warn(
               { error: err.name, code: (err as { code?: unknown }).code, retryMs },
               'status relay could not start (Kafka away?); trying again',

@@ -91,12 +91,9 @@ export function createStatusRelay(options: StatusRelayOptions): StatusRelay {
     lockClient = undefined;
     active = false;
     if (!client) return;
-    try {
-      await client.query('select pg_advisory_unlock($1)', [STATUS_RELAY_LOCK]);
-      client.release();
-    } catch {
-      client.release(true);
-    }
+    // Destroyed, not returned to the pool: the connection still LISTENs and carries this relay's
+    // handlers; closing it also releases the advisory lock.
+    client.release(true);
   };
 
   const acquire = async (): Promise<boolean> => {

@@ -297,9 +297,17 @@ export function createExporterService(
    * flushed) has none, and no night would fire until a restart. Looked at every
    * EXPORT_SCHEDULER_CHECK_SECONDS; re-created when gone, the nights it missed caught up.
    */
-  async function checkScheduler(): Promise<'present' | 'recreated'> {
-    // A missed retention night needs no catch-up: the next run deletes whatever is past its age.
+  async function checkRetentionScheduler(): Promise<void> {
     if (!(await retentionQueue.getJobScheduler(RETENTION_SCHEDULER_ID))) await scheduleRetention();
+  }
+
+  async function checkScheduler(): Promise<'present' | 'recreated'> {
+    // The nightly export's scheduler first: a retention scheduler that cannot be re-created must
+    // never keep the Ministry's file from being scheduled. A missed retention night needs no
+    // catch-up: the next run deletes whatever is past its age.
+    await checkRetentionScheduler().catch((err: Error) =>
+      logger.error({ alert: true, err: err.message }, 'the retention job scheduler could not be re-created'),
+    );
     if (await queue.getJobScheduler(NIGHTLY_SCHEDULER_ID)) return 'present';
     await scheduleNightly();
     metrics.schedulerRecreated.inc();

@@ -71,11 +71,13 @@ export function createRateLimiters(
   let prunedWindow = Number.NaN;
   const pruneOnce = async (windowStart: number) => {
     if (windowStart === prunedWindow) return;
+    // Claimed before the DELETE, so requests arriving together at the hour run it once.
+    prunedWindow = windowStart;
     try {
       await pruneTcAttempts({ ctx: tcStore, before: new Date(windowStart - TC_WINDOW_MS) });
-      prunedWindow = windowStart;
     } catch {
       // Not this request's failure: the next attempt tries again.
+      prunedWindow = Number.NaN;
     }
   };
   return {

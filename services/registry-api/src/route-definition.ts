@@ -38,7 +38,6 @@ export const defineRoute = <Body extends z.ZodType = z.ZodType, Params extends z
   route: RouteDefinition<Body, Params>,
 ): RouteDefinition => route as unknown as RouteDefinition;
 
-export const ALL_CHANNELS = ['WEB', 'KIOSK', 'ACTIVATION_POINT', 'STAFF'] as const;
 export const CITIZEN_CHANNELS = ['WEB', 'KIOSK', 'ACTIVATION_POINT'] as const;
 export type CitizenChannel = (typeof CITIZEN_CHANNELS)[number];
 

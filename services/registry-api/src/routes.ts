@@ -1,6 +1,7 @@
+import { API_KEY_CHANNELS as ALL_CHANNELS } from '@boarding/registry/api-keys/api-key-format';
 import { z } from 'zod';
 import { CITIZEN_ROUTES } from './citizen-routes';
-import { ALL_CHANNELS, defineRoute, type RouteDefinition } from './route-definition';
+import { defineRoute, type RouteDefinition } from './route-definition';
 import { STAFF_ROUTES } from './staff-routes';
 
 export const MeResponse = z.object({

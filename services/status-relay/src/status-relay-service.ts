@@ -61,7 +61,12 @@ export function createStatusRelayService(
   clients: StatusRelayClients,
 ) {
   // The relay's lock connection and its drain, the refresh's read and transaction, checks.
-  const { db, pool } = createDb({ url: env.DATABASE_URL, pool: { max: 6 } });
+  // No query waits without end: a server that stops answering fails the batch (retried), never
+  // stalls the relay or its stop().
+  const { db, pool } = createDb({
+    url: env.DATABASE_URL,
+    pool: { max: 6, statement_timeout: 60_000, query_timeout: 90_000 },
+  });
   shutdown.register('postgres pool', () => pool.end());
 
   const redis = createQueueConnection(env.REDIS_URL, logger, shutdown);
