@@ -1,4 +1,5 @@
 import { VALIDATOR_TAPS_TOPIC } from '@boarding/contracts/tap';
+import { parseExpression } from 'cron-parser';
 import { z } from 'zod';
 import { readStackEnv } from './stack-env';
 
@@ -116,3 +117,21 @@ export const SftpEnv = z.object({
   SFTP_TIMEOUT_MS: positiveMs.optional(),
 });
 export type SftpEnv = z.infer<typeof SftpEnv>;
+
+/**
+ * A cron pattern of 5 or 6 fields that the cron parser BullMQ uses can read: `99 x * * *` is a
+ * clear configuration error naming the variable at start, not a parser error from inside a job
+ * scheduler (on every scheduler check).
+ */
+export const CronPattern = z
+  .string()
+  .trim()
+  .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron pattern of 5 or 6 fields')
+  .refine((pattern) => {
+    try {
+      parseExpression(pattern);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a valid cron pattern, e.g. "30 3 * * *"');

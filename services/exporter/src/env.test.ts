@@ -37,6 +37,8 @@ describe('ExporterEnv', () => {
     ['EXPORT_DEADLINE', '6:00'],
     ['EXPORT_DEADLINE', '24:00'],
     ['EXPORT_CRON', '30 3 * *'],
+    ['EXPORT_CRON', '99 x * * *'],
+    ['RETENTION_CRON', '0 25 * * *'],
     ['EXPORT_QUEUE', 'boarding:export'],
     ['EXPORTER_BOARD_TOKEN', 'short'],
     ['EXPORT_RECHECK_MINUTES', '0'],

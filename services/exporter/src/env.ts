@@ -1,4 +1,12 @@
-import { DatabaseEnv, EnvFlag, IngestGroupEnv, KafkaEnv, RedisEnv, SftpEnv } from '@boarding/config/env';
+import {
+  CronPattern,
+  DatabaseEnv,
+  EnvFlag,
+  IngestGroupEnv,
+  KafkaEnv,
+  RedisEnv,
+  SftpEnv,
+} from '@boarding/config/env';
 import { isTimeZone } from '@boarding/contracts/time';
 import { ExportEnv } from '@boarding/export/settings';
 import { RetentionEnv } from '@boarding/retention/settings';
@@ -21,18 +29,10 @@ export const ExporterEnv = DatabaseEnv.extend(RedisEnv.shape)
     // before D) silent on D raises an alert; silent validators never hold the export back.
     EXPORT_SILENT_ALERT_RATIO: z.coerce.number().min(0).max(1).default(0.2),
     // When the nightly export of D−1 fires (SPEC §5), read in EXPORT_TZ.
-    EXPORT_CRON: z
-      .string()
-      .trim()
-      .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron pattern of 5 or 6 fields')
-      .default('30 3 * * *'),
+    EXPORT_CRON: CronPattern.default('30 3 * * *'),
     // When the nightly retention job runs (SPEC §11), read in EXPORT_TZ: after the nightly export
     // has built D−1, so a detach never waits long on the export's snapshot.
-    RETENTION_CRON: z
-      .string()
-      .trim()
-      .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron pattern of 5 or 6 fields')
-      .default('0 4 * * *'),
+    RETENTION_CRON: CronPattern.default('0 4 * * *'),
     // Zone of the cron and of "yesterday". Keep it the service-day zone (SPEC §2: Europe/Istanbul),
     // or the nightly job would pick a day that is not the one that just ended.
     EXPORT_TZ: z

@@ -1,3 +1,4 @@
+import { ConfigError } from '@boarding/config/env';
 import { createDb, type Db } from '@boarding/db/client';
 import type { Keyring } from '@boarding/encryption/keyring';
 import type { HesVerifier } from '@boarding/hes/verifier';
@@ -188,6 +189,18 @@ export function createRegistryApiService(
     app,
     publisher,
     start: async () => {
+      // A page key that is unknown, revoked or not a WEB key is refused at start, once, rather than
+      // answering every visit to / with 503 and a log line (it is still checked on every use, so
+      // revoking it later stops the page at once).
+      const pageKey = env.REGISTRY_API_WEB_PAGE_KEY;
+      if (pageKey !== undefined) {
+        const client = await authenticateApiKey({ ctx: { db }, key: pageKey });
+        if (client?.channel !== 'WEB') {
+          throw new ConfigError([
+            'REGISTRY_API_WEB_PAGE_KEY: not a valid, unrevoked WEB key (boarding apikey list)',
+          ]);
+        }
+      }
       const address = await app.listen({ host: env.REGISTRY_API_HOST, port: env.REGISTRY_API_PORT });
       logger.info({ address }, 'registry API listening');
       if (publisher) publisher.startInBackground();

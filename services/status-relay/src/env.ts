@@ -1,4 +1,4 @@
-import { DatabaseEnv, KafkaEnv, RedisEnv } from '@boarding/config/env';
+import { CronPattern, DatabaseEnv, KafkaEnv, RedisEnv } from '@boarding/config/env';
 import { isTimeZone } from '@boarding/contracts/time';
 import { HesEnv } from '@boarding/hes/hes-env';
 import { MAX_STATUS_BATCH } from '@boarding/hes/verifier';
@@ -26,11 +26,7 @@ export const StatusRelayEnv = DatabaseEnv.extend(RedisEnv.shape)
     // Partitions when this process creates the topic (an existing topic is only checked).
     STATUS_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(256).default(6),
     // When the HES status refresh runs (SPEC §10: hourly by default), read in HES_REFRESH_TZ.
-    HES_REFRESH_CRON: z
-      .string()
-      .trim()
-      .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron pattern of 5 or 6 fields')
-      .default('0 * * * *'),
+    HES_REFRESH_CRON: CronPattern.default('0 * * * *'),
     // Zone of HES_REFRESH_CRON; matters only for a pattern with hours or days in it.
     HES_REFRESH_TZ: z
       .string()
