@@ -8,11 +8,18 @@ import {
   deliverDayExport,
 } from '@boarding/delivery/deliver-day-export';
 import { deliveredVersions } from '@boarding/delivery/ledger';
+import { type DayExportPlan, planDayExport } from '@boarding/delivery/plan-day-export';
 import type { DeliveryTransport } from '@boarding/delivery/transport';
 import type { Keyring } from '@boarding/encryption/keyring';
 import { type DayFileDiff, diffDayFiles } from '@boarding/export/day-diff';
 import type { ExportSettings } from '@boarding/export/settings';
-import { type ReplayDayResult, type ReplayProgress, reingestDay } from '@boarding/ingest/replay-range';
+import {
+  planReingestDay,
+  type ReplayDayResult,
+  type ReplayPlanResult,
+  type ReplayProgress,
+  reingestDay,
+} from '@boarding/ingest/replay-range';
 import type { Logger } from '@boarding/logger/logger';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -151,6 +158,64 @@ export async function replayDay(
       attempts: built.attempts,
     },
     comparison: await compareWithDelivered(ctx.pool, ctx.settings, built),
+  };
+}
+
+/**
+ * What `boarding replay --day D [--deliver]` would do now, changing nothing:
+ * - WOULD_DELIVER: the rebuilt file would differ from the last version sent (or none was sent):
+ *   taps of D missing from the store would come back as rows of the file (`missing.rows`), or the
+ *   store and registry as they are already make another file (`plan`); `--deliver` would send
+ *   version `version`.
+ * - UNCHANGED: nothing of D is missing and the file as the store makes it equals the last version
+ *   sent: a replay would store nothing of D and deliver nothing.
+ * Taps of D missing from the store whose card has no match at their time are stored by a replay
+ * but are not rows of the file (SPEC §4): they never change the verdict.
+ */
+export type ReplayPlanReport = {
+  day: string;
+  dryRun: true;
+  verdict: 'WOULD_DELIVER' | 'UNCHANGED';
+  /** The version `--deliver` would send; null: none (UNCHANGED). */
+  version: number | null;
+  replay: ReplayPlanResult;
+  /** The day's file as the store and the registry make it now, before any replay. */
+  plan: DayExportPlan;
+};
+
+export async function planReplayDay(
+  ctx: Omit<ReplayDayContext, 'transport' | 'onExportProgress'> & { onBuildRows?: (rows: number) => void },
+  input: { day: string },
+): Promise<ReplayPlanReport> {
+  const replay = await planReingestDay({
+    kafka: ctx.kafka,
+    pool: ctx.pool,
+    topic: ctx.topic,
+    day: input.day,
+    maxTapAgeDays: ctx.maxTapAgeDays,
+    chunkSize: ctx.chunkSize,
+    concurrency: ctx.concurrency,
+    logger: ctx.logger,
+    onProgress: ctx.onReplayProgress,
+  });
+  const plan = await planDayExport(
+    { pool: ctx.pool, keyring: ctx.keyring, settings: ctx.settings, onRows: ctx.onBuildRows },
+    { day: input.day },
+  );
+  // Taps of D coming back as rows make new content: the version after the last one used.
+  const version =
+    replay.missingOfDayMatched > 0
+      ? (plan.lastSent?.version ?? 0) + 1
+      : plan.outcome === 'WOULD_DELIVER'
+        ? plan.version
+        : null;
+  return {
+    day: input.day,
+    dryRun: true,
+    verdict: version === null ? 'UNCHANGED' : 'WOULD_DELIVER',
+    version,
+    replay,
+    plan,
   };
 }
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DAY_MS, isCalendarDay, serviceDayStartMs } from '@boarding/contracts/time';
+import { accountOffsets } from '@boarding/db/bulk/offset-records';
 import type { Logger } from '@boarding/logger/logger';
 import type { Admin, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
-import { classifyBatch, type IngestMessage } from './classify';
+import { type Classified, classifyBatch, type IngestMessage } from './classify';
 import { addCounts } from './counts';
 import { classifyOptionsFor } from './ingest-consumer';
 import { type ChunkStoreContext, StoreAbortedError, storeMessages } from './store-chunk';
@@ -142,21 +143,8 @@ export async function replayWindow(
  */
 export async function reingestDay(options: ReplayDayOptions): Promise<ReplayDayResult> {
   const started = Date.now();
-  const { kafka, topic, day } = options;
-  // A malformed day is refused before anything connects.
-  istanbulDayStart(day);
-  const admin = kafka.admin();
-  await admin.connect();
-  let window: ReplayWindow;
-  try {
-    window = await replayWindow(admin, topic, day, {
-      maxTapAgeDays: options.maxTapAgeDays,
-      now: (options.now ?? Date.now)(),
-    });
-  } finally {
-    await admin.disconnect();
-  }
-
+  const { pool, topic, day, logger } = options;
+  const window = await lookUpWindow(options);
   const result: ReplayDayResult = {
     day,
     topic,
@@ -173,41 +161,163 @@ export async function reingestDay(options: ReplayDayOptions): Promise<ReplayDayR
     retries: 0,
     seconds: 0,
   };
-  const pending = window.partitions.filter((p) => p.to > p.from);
-  const total = pending.reduce((a, p) => a + (p.to - p.from), 0);
-  const done = new Set<number>();
-  const progress = (): ReplayProgress => ({
-    read: result.messagesRead,
-    total,
-    stored: result.stored,
-    partitionsDone: done.size,
-    partitions: pending.length,
-  });
-  options.onProgress?.(progress());
-  if (pending.length > 0) {
-    await readWindow(options, window.partitions, result, done, () => options.onProgress?.(progress()));
-  }
-  result.seconds = (Date.now() - started) / 1000;
-  return result;
-}
-
-async function readWindow(
-  options: ReplayDayOptions,
-  partitions: PartitionRange[],
-  result: ReplayDayResult,
-  done: Set<number>,
-  onProgress: () => void,
-): Promise<void> {
-  const { kafka, pool, topic, day, logger } = options;
-  const pending = partitions.filter((p) => p.to > p.from);
-  const idle = partitions.filter((p) => p.to <= p.from).map((p) => p.partition);
-  const classifyOptions = classifyOptionsFor(topic, options.maxTapAgeDays);
   const retries = {
     inc: () => {
       result.retries++;
     },
   };
-  const storeContext: ChunkStoreContext = { pool, topic, logger, classify: classifyOptions, retries };
+  const classify = classifyOptionsFor(topic, options.maxTapAgeDays);
+  const storeContext: ChunkStoreContext = { pool, topic, logger, classify, retries };
+  await readWindow(options, window, {
+    stored: () => result.stored,
+    handle: async (chunk, classified, signals) => {
+      const ofDay = firstKeysOfDay(classified.taps, day);
+      const missing = ofDay.length === 0 ? 0 : ofDay.length - (await countStoredKeys(pool, ofDay));
+      const stored = await storeMessages(storeContext, chunk, signals, classified);
+      result.messagesRead += chunk.length;
+      result.tapsOfDay += classified.taps.filter((t) => t.serviceDay === day).length;
+      result.storedOfDay += missing;
+      result.stored += stored.stored;
+      result.matched += stored.matched;
+      result.alreadyStored += stored.alreadyStored;
+      result.duplicates += stored.duplicates;
+      result.heartbeats += stored.heartbeats;
+      addCounts(result.deadLettered, stored.deadLettered);
+    },
+  });
+  result.seconds = (Date.now() - started) / 1000;
+  return result;
+}
+
+/** What `reingestDay` would do, read without writing (`boarding replay --dry-run`). */
+export type ReplayPlanResult = {
+  day: string;
+  topic: string;
+  window: ReplayWindow;
+  messagesRead: number;
+  /** Messages that are valid taps of the day (repeats of one tap included). */
+  tapsOfDay: number;
+  /** Taps of the day missing from the store: a replay would store them again. */
+  missingOfDay: number;
+  /** Of those, taps of a card matched at tappedAt in the registry as it stands now: new file rows. */
+  missingOfDayMatched: number;
+  /** Taps of every day in the window missing from the store (those of the day included). */
+  missing: number;
+  /** Messages of the window a replay would judge dead letters, by reason (recorded or not). */
+  deadLetters: Record<string, number>;
+  heartbeats: number;
+  /** Offsets of the window with no record at all (tap, duplicate, dead letter, heartbeat). */
+  unrecorded: number;
+  seconds: number;
+};
+
+/**
+ * A dry run of `reingestDay`: reads the same window with the same throwaway group and judges each
+ * message the same way, but only compares with the store: which taps of the day (and of other days)
+ * a replay would store again, how many of them would become rows of the day's file, and how many
+ * offsets have no record yet. Writes nothing to PostgreSQL and commits nothing to Kafka.
+ */
+export async function planReingestDay(options: ReplayDayOptions): Promise<ReplayPlanResult> {
+  const started = Date.now();
+  const { pool, topic, day } = options;
+  const window = await lookUpWindow(options);
+  const result: ReplayPlanResult = {
+    day,
+    topic,
+    window,
+    messagesRead: 0,
+    tapsOfDay: 0,
+    missingOfDay: 0,
+    missingOfDayMatched: 0,
+    missing: 0,
+    deadLetters: {},
+    heartbeats: 0,
+    unrecorded: 0,
+    seconds: 0,
+  };
+  // A key missing from the store counts once however often the window repeats it: a replay
+  // stores its first arrival and records the others as duplicates.
+  const counted = new Set<string>();
+  await readWindow(options, window, {
+    stored: () => result.missing,
+    handle: async (chunk, classified) => {
+      const missing = await missingKeys(pool, firstKeys(classified.taps), day);
+      for (const m of missing) {
+        const key = `${m.validatorId}\u0000${m.seq}`;
+        if (counted.has(key)) continue;
+        counted.add(key);
+        result.missing++;
+        if (m.ofDay) {
+          result.missingOfDay++;
+          if (m.matched) result.missingOfDayMatched++;
+        }
+      }
+      result.messagesRead += chunk.length;
+      result.tapsOfDay += classified.taps.filter((t) => t.serviceDay === day).length;
+      result.heartbeats += classified.heartbeats.length;
+      for (const d of classified.deadLetters)
+        result.deadLetters[d.reason] = (result.deadLetters[d.reason] ?? 0) + 1;
+    },
+  });
+  const accounts = await accountOffsets(pool, topic, window.partitions, { countsOnly: true });
+  result.unrecorded = accounts.reduce((a, r) => a + r.unaccountedCount, 0);
+  result.seconds = (Date.now() - started) / 1000;
+  return result;
+}
+
+/** The day's window, looked up once; a malformed day is refused before anything connects. */
+async function lookUpWindow(options: ReplayDayOptions): Promise<ReplayWindow> {
+  istanbulDayStart(options.day);
+  const admin = options.kafka.admin();
+  await admin.connect();
+  try {
+    return await replayWindow(admin, options.topic, options.day, {
+      maxTapAgeDays: options.maxTapAgeDays,
+      now: (options.now ?? Date.now)(),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+type ChunkSignals = { heartbeat: () => Promise<void>; aborted: () => boolean };
+
+type WindowHandler = {
+  /** One chunk of the window, classified; counts what it did. Throws to stop the read. */
+  handle: (chunk: IngestMessage[], classified: Classified, signals: ChunkSignals) => Promise<void>;
+  /** The figure shown as `stored` in the progress. */
+  stored: () => number;
+};
+
+/**
+ * Read every partition of the window once, in chunks of `chunkSize`, through `handler`. Reads
+ * with a throwaway consumer group that seeks to the window and never commits, so the ingest
+ * group's offsets are never touched and the group leaves nothing behind on the broker. Returns
+ * once every partition reached its end offset.
+ */
+async function readWindow(
+  options: ReplayDayOptions,
+  window: ReplayWindow,
+  handler: WindowHandler,
+): Promise<void> {
+  const { kafka, topic, day } = options;
+  const partitions = window.partitions;
+  const pending = partitions.filter((p) => p.to > p.from);
+  const total = pending.reduce((a, p) => a + (p.to - p.from), 0);
+  const done = new Set<number>();
+  let read = 0;
+  const onProgress = () =>
+    options.onProgress?.({
+      read,
+      total,
+      stored: handler.stored(),
+      partitionsDone: done.size,
+      partitions: pending.length,
+    });
+  onProgress();
+  if (pending.length === 0) return;
+  const idle = partitions.filter((p) => p.to <= p.from).map((p) => p.partition);
+  const classifyOptions = classifyOptionsFor(topic, options.maxTapAgeDays);
   const end = new Map(pending.map((p) => [p.partition, p.to] as const));
   // The next offset to handle per partition: where a (re)joined consumer is sent back to.
   const next = new Map(pending.map((p) => [p.partition, p.from] as const));
@@ -287,24 +397,11 @@ async function readWindow(
         const chunk = messages.slice(i, i + options.chunkSize);
         const last = chunk[chunk.length - 1];
         if (!last) continue;
-        const classified = classifyBatch(chunk, classifyOptions);
-        const ofDay = firstKeysOfDay(classified.taps, day);
-        const missing = ofDay.length === 0 ? 0 : ofDay.length - (await countStoredKeys(pool, ofDay));
-        const stored = await storeMessages(
-          storeContext,
-          chunk,
-          { heartbeat, aborted: () => !isRunning() || isStale() || failed },
-          classified,
-        );
-        result.messagesRead += chunk.length;
-        result.tapsOfDay += classified.taps.filter((t) => t.serviceDay === day).length;
-        result.storedOfDay += missing;
-        result.stored += stored.stored;
-        result.matched += stored.matched;
-        result.alreadyStored += stored.alreadyStored;
-        result.duplicates += stored.duplicates;
-        result.heartbeats += stored.heartbeats;
-        addCounts(result.deadLettered, stored.deadLettered);
+        await handler.handle(chunk, classifyBatch(chunk, classifyOptions), {
+          heartbeat,
+          aborted: () => !isRunning() || isStale() || failed,
+        });
+        read += chunk.length;
         // Moves this consumer's fetch position only: the group commits nothing.
         resolveOffset(String(last.offset));
         next.set(partition, last.offset + 1);
@@ -344,19 +441,61 @@ async function readWindow(
 type TapKey = { validatorId: string; seq: number; serviceDay: string };
 
 /**
- * Keys whose first occurrence in the chunk is a tap of `day`: exactly the taps of the day the
- * store inserts when their key is missing (a repeat or a conflict is judged against the first).
+ * The first occurrence in the chunk of each key: exactly the taps the store inserts when their key
+ * is missing (a repeat or a conflict is judged against the first).
  */
-function firstKeysOfDay(taps: TapKey[], day: string): TapKey[] {
+function firstKeys<T extends TapKey>(taps: T[]): T[] {
   const seen = new Set<string>();
-  const keys: TapKey[] = [];
+  const keys: T[] = [];
   for (const t of taps) {
     const key = `${t.validatorId}\u0000${t.seq}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (t.serviceDay === day) keys.push(t);
+    keys.push(t);
   }
   return keys;
+}
+
+/** Of the first keys, the taps of `day`. */
+function firstKeysOfDay(taps: TapKey[], day: string): TapKey[] {
+  return firstKeys(taps).filter((t) => t.serviceDay === day);
+}
+
+type MissingKey = { validatorId: string; seq: number; ofDay: boolean; matched: boolean };
+
+/**
+ * The taps whose key the idempotency ledger (tap_keys) does not hold, each with whether it is a
+ * tap of `day` and whether its card has a match at tappedAt in the registry as it stands now
+ * (the export's own join: such a tap, once stored, is a row of the day's file).
+ */
+async function missingKeys(
+  pool: Pool,
+  taps: (TapKey & { cardNo: string; tappedAt: number })[],
+  day: string,
+): Promise<MissingKey[]> {
+  if (taps.length === 0) return [];
+  const { rows } = await pool.query<{ v: string; s: string; of_day: boolean; matched: boolean }>(
+    `select u.v, u.s::text as s, u.d = $5::date as of_day,
+            exists (select 1 from cards c join matches m on m.card_id = c.id and m.retracted_at is null
+                     and m.valid_from <= u.at and (m.valid_to is null or m.valid_to > u.at)
+                    where c.card_no = u.card) as matched
+     from unnest($1::text[], $2::int8[], $3::date[], $4::text[], $6::timestamptz[]) as u(v, s, d, card, at)
+     where not exists (select 1 from tap_keys k where k.validator_id = u.v and k.seq = u.s)`,
+    [
+      taps.map((t) => t.validatorId),
+      taps.map((t) => t.seq),
+      taps.map((t) => t.serviceDay),
+      taps.map((t) => t.cardNo),
+      day,
+      taps.map((t) => new Date(t.tappedAt).toISOString()),
+    ],
+  );
+  return rows.map((r) => ({
+    validatorId: r.v,
+    seq: Number(r.s),
+    ofDay: r.of_day,
+    matched: r.of_day && r.matched,
+  }));
 }
 
 /** How many of these taps the idempotency ledger (tap_keys) already holds. */

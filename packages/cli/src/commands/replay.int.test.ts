@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { type ReplayReport, replayDay } from '@boarding/day/replay-day';
+import { type ReplayPlanReport, type ReplayReport, replayDay } from '@boarding/day/replay-day';
 import { InMemoryTransport } from '@boarding/delivery/memory-transport';
 import { loadKeyring } from '@boarding/encryption/load-keyring';
 import type { ExportSettings } from '@boarding/export/settings';
@@ -211,6 +211,50 @@ describe('boarding replay', () => {
       });
     });
 
+    it('--dry-run says what a replay would store and deliver, and writes nothing', async () => {
+      const state = async () => {
+        const { rows } = await db.pool.query<{ counts: string }>(
+          `select concat_ws(' ', (select count(*) from boardings), (select count(*) from tap_keys),
+                  (select count(*) from duplicate_taps), (select count(*) from dead_letters),
+                  (select count(*) from export_versions)) as counts`,
+        );
+        return { counts: rows[0]?.counts, files: readdirSync(dir).sort() };
+      };
+      const before = await state();
+      const plan = JSON.parse(
+        (await boarding(['replay', '--day', DAY, '--dry-run', '--json'])).stdout,
+      ) as ReplayPlanReport;
+      expect(plan).toMatchObject({ day: DAY, dryRun: true, verdict: 'WOULD_DELIVER', version: 2 });
+      // The lost BUS-1-1#2 and the late BUS-2-1#2: both of matched cards, both rows of the file.
+      expect(plan.replay).toMatchObject({
+        messagesRead: 6,
+        tapsOfDay: 6,
+        missingOfDay: 2,
+        missingOfDayMatched: 2,
+        missing: 2,
+        unrecorded: 2,
+        deadLetters: {},
+      });
+      // As stored now (before the replay), the HES correction alone already changes the file.
+      expect(plan.plan).toMatchObject({
+        outcome: 'WOULD_DELIVER',
+        version: 2,
+        rows: 3,
+        lastSent: { version: 1 },
+      });
+      const { stdout, stderr } = await boarding(['replay', '--day', DAY, '--dry-run', '--deliver']);
+      expect(stdout).toContain(`dry run of the replay of ${DAY} from ${topic.topic}: 6 messages read`);
+      expect(stdout).toContain(
+        `taps of ${DAY}: 6 read, 2 missing from the store (a replay stores them again; 2 of them are rows of the file)`,
+      );
+      expect(stdout).toContain('with --deliver: would deliver v2');
+      for (const clear of CLEAR) {
+        expect(stdout).not.toContain(clear);
+        expect(stderr).not.toContain(clear);
+      }
+      expect(await state()).toEqual(before);
+    });
+
     it('stores the missing taps again and shows the difference from v1 row by row, masked', async () => {
       const report = await replayJson();
       expect(report.replay).toMatchObject({
@@ -283,6 +327,15 @@ describe('boarding replay', () => {
       const again = await replayJson();
       expect(again.export).toMatchObject({ outcome: 'UNCHANGED', version: 2 });
       expect(again.comparison).toMatchObject({ kind: 'UNCHANGED', against: { version: 2, rows: 5 } });
+      const plan = JSON.parse(
+        (await boarding(['replay', '--day', DAY, '--dry-run', '--json'])).stdout,
+      ) as ReplayPlanReport;
+      expect(plan).toMatchObject({
+        verdict: 'UNCHANGED',
+        version: null,
+        replay: { missingOfDay: 0, unrecorded: 0 },
+      });
+      expect(plan.plan).toMatchObject({ outcome: 'UNCHANGED', version: 2 });
     });
 
     it('compares by rows and sha256 only when the delivered version has no local copy', async () => {

@@ -1,7 +1,9 @@
 import { loadEnv, SftpEnv } from '@boarding/config/env';
 import {
   type Comparison,
+  planReplayDay,
   type ReplayDayContext,
+  type ReplayPlanReport,
   type ReplayReport,
   replayDay,
   SAMPLES,
@@ -33,18 +35,41 @@ export function registerReplay(program: Command): void {
     )
     .option('--to <YYYY-MM-DD>', 'last day of a range')
     .option('--deliver', 'deliver the rebuilt file if its content differs from the last delivered version')
+    .option(
+      '--dry-run',
+      'read the window and say what a replay would store and deliver; writes nothing, delivers nothing',
+    )
     .option('--json', 'print the result as one JSON object')
     .addHelpText(
       'after',
       `
+Examples:
+  $ boarding replay --day 2020-11-18 --dry-run     what would change, nothing written
+  $ boarding replay --day 2020-11-18 --deliver     re-ingest, rebuild, deliver if changed
+
+A dry run reads the same Kafka window with a throwaway consumer group and compares each tap with
+the store: the taps of the day missing from it (and how many of them would be rows of the file),
+the taps of other days missing, the offsets with no record, and the day's file as it is stored
+now against the last version sent. Its verdict is what --deliver would do.
+
 A range replays its days in order, oldest first, each as --day would, and stops at the first day
 that fails (the days before it are done and shown; the same range run again finds them stored).`,
     )
     .action(
-      async (options: GlobalOptions & { day?: string; from?: string; to?: string; deliver?: boolean }) => {
+      async (
+        options: GlobalOptions & {
+          day?: string;
+          from?: string;
+          to?: string;
+          deliver?: boolean;
+          dryRun?: boolean;
+        },
+      ) => {
         const days = parseDays(options);
         const range = options.day === undefined;
-        const deliver = options.deliver === true;
+        const dryRun = options.dryRun === true;
+        // A dry run answers for --deliver too (its verdict is what a delivery would send).
+        const deliver = options.deliver === true && !dryRun;
         // Every setting is checked before the long read starts.
         const env = loadEnv(IngestEnv);
         const settings = exportSettings(loadEnv(ExportEnv));
@@ -60,25 +85,34 @@ that fails (the days before it are done and shown; the same range run again find
         const reports: ReplayReport[] = [];
         try {
           await verifyKeys(pool, keyring);
+          const base = {
+            kafka,
+            pool,
+            keyring,
+            settings,
+            logger,
+            topic: env.KAFKA_TAPS_TOPIC,
+            maxTapAgeDays: env.MAX_TAP_AGE_DAYS,
+            chunkSize: env.INGEST_CHUNK_SIZE,
+            concurrency: env.INGEST_CONCURRENCY,
+          };
+          if (dryRun) {
+            await planDays(days, range, options, (day, hooks) =>
+              planReplayDay(
+                {
+                  ...base,
+                  onReplayProgress: hooks.onReplayProgress,
+                  onBuildRows: (rows) => hooks.onExportProgress?.({ phase: 'build', rows }),
+                },
+                { day },
+              ),
+            );
+            return;
+          }
           for (const [i, day] of days.entries()) {
             try {
               const report = await replayOneDay(day, options.json === true, (ctx) =>
-                replayDay(
-                  {
-                    ...ctx,
-                    kafka,
-                    pool,
-                    keyring,
-                    settings,
-                    transport,
-                    logger,
-                    topic: env.KAFKA_TAPS_TOPIC,
-                    maxTapAgeDays: env.MAX_TAP_AGE_DAYS,
-                    chunkSize: env.INGEST_CHUNK_SIZE,
-                    concurrency: env.INGEST_CONCURRENCY,
-                  },
-                  { day, deliver },
-                ),
+                replayDay({ ...base, ...ctx, transport }, { day, deliver }),
               );
               reports.push(report);
               // A range shows each day as it is done (--json: one object at the end).
@@ -103,11 +137,11 @@ that fails (the days before it are done and shown; the same range run again find
 type ProgressHooks = Pick<ReplayDayContext, 'onReplayProgress' | 'onExportProgress'>;
 
 /** One day's replay with its two progress bars (none with --json). */
-async function replayOneDay(
+async function replayOneDay<T>(
   day: string,
   json: boolean,
-  run: (hooks: ProgressHooks) => Promise<ReplayReport>,
-): Promise<ReplayReport> {
+  run: (hooks: ProgressHooks) => Promise<T>,
+): Promise<T> {
   const replayBar = json ? undefined : createProgressBar(`replay ${day}`);
   let replayBarStarted = false;
   const exportBar = json ? undefined : createProgressBar(`export ${day}`, { total: false });
@@ -141,6 +175,79 @@ async function replayOneDay(
     replayBar?.stop();
     exportBar?.stop();
   }
+}
+
+/** `replay --dry-run` of one day or a range: each day planned in order, stopping at a failure. */
+async function planDays(
+  days: string[],
+  range: boolean,
+  options: GlobalOptions,
+  plan: (day: string, hooks: ProgressHooks) => Promise<ReplayPlanReport>,
+): Promise<void> {
+  const reports: ReplayPlanReport[] = [];
+  for (const [i, day] of days.entries()) {
+    try {
+      const report = await replayOneDay(day, options.json === true, (hooks) => plan(day, hooks));
+      reports.push(report);
+      if (!range) emit(options, report, describeReplayPlan);
+      else if (!options.json) process.stdout.write(`${describeReplayPlan(report)}\n\n`);
+    } catch (err) {
+      if (!range) throw err;
+      if (!options.json && reports.length > 0) process.stdout.write(`${describeReplayPlans(reports)}\n`);
+      throw new RangeStoppedError(day, reports.length, days.slice(i + 1), err);
+    }
+  }
+  if (range) {
+    emit(options, { from: days[0], to: days.at(-1), dryRun: true, days: reports }, (r) =>
+      describeReplayPlans(r.days),
+    );
+  }
+}
+
+function verdictOf(r: ReplayPlanReport): string {
+  return r.verdict === 'UNCHANGED'
+    ? `unchanged since v${r.plan.version}`
+    : r.plan.resend && r.replay.missingOfDayMatched === 0
+      ? `would re-send v${r.version}`
+      : `would deliver v${r.version}`;
+}
+
+/** The summary table of a --from/--to dry run: one row per day. */
+export function describeReplayPlans(reports: ReplayPlanReport[]): string {
+  return `${reports.length} day(s) read (dry run: nothing written, nothing delivered)\n${table(
+    ['day', 'messages read', 'taps of the day', 'missing', 'new file rows', 'with --deliver'],
+    reports.map((r) => [
+      r.day,
+      r.replay.messagesRead,
+      r.replay.tapsOfDay,
+      r.replay.missingOfDay,
+      r.replay.missingOfDayMatched,
+      verdictOf(r),
+    ]),
+  )}`;
+}
+
+export function describeReplayPlan(r: ReplayPlanReport): string {
+  const p = r.replay;
+  const letters = Object.entries(p.deadLetters).map(([k, v]) => `${k} ${v}`);
+  const last = r.plan.lastSent;
+  const stored =
+    r.plan.outcome === 'NOTHING_TO_DELIVER'
+      ? 'no tap of the day is stored and no version was sent'
+      : `${r.plan.rows} rows, sha256 ${r.plan.sha256.slice(0, 16)}…, ${
+          last === null
+            ? 'no version sent yet'
+            : r.plan.outcome === 'UNCHANGED' || r.plan.resend
+              ? `same content as v${last.version}`
+              : `differs from v${last.version} (${last.rows} rows)`
+        }`;
+  return [
+    `dry run of the replay of ${r.day} from ${p.topic}: ${p.messagesRead} messages read in ${p.seconds.toFixed(1)}s; nothing written, nothing delivered`,
+    `  taps of ${r.day}: ${p.tapsOfDay} read, ${p.missingOfDay} missing from the store (a replay stores them again; ${p.missingOfDayMatched} of them are rows of the file)`,
+    `  every day in the window: ${p.missing} taps missing, ${p.unrecorded} offsets with no record, ${total(p.deadLetters)} dead letters${letters.length > 0 ? ` (${letters.join(', ')})` : ''}, ${p.heartbeats} heartbeats`,
+    `file as stored now: ${stored}`,
+    `with --deliver: ${r.verdict === 'UNCHANGED' ? `nothing to deliver (${verdictOf(r)})` : verdictOf(r)}`,
+  ].join('\n');
 }
 
 /** The summary table of a --from/--to replay: one row per day. */
