@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import type { Pool } from 'pg';
+import { lastCompletedRetention } from './last-run';
 import { RetentionBusyError, type RetentionCounts, runRetention } from './run-retention';
 
 // Today is 2026-12-06 in Istanbul. RETENTION_DAYS 180: 2026-06-09 is exactly 180 days old and
@@ -183,6 +184,7 @@ describe('retention (SPEC §11)', () => {
   };
 
   it('a dry run deletes nothing, counts what a run would delete, and is recorded as a dry run', async () => {
+    expect(await lastCompletedRetention(db.pool)).toBeNull();
     const before = await snapshot(db.pool, dir);
     const report = await runRetention(ctx(true));
     expect(report.counts).toEqual(expected);
@@ -196,6 +198,8 @@ describe('retention (SPEC §11)', () => {
       report.runId,
     ]);
     expect(rows).toEqual([{ dry_run: true, outcome: 'COMPLETED' }]);
+    // A dry run deleted nothing: it is not a retention run for the alert that data is kept too long.
+    expect(await lastCompletedRetention(db.pool)).toBeNull();
   });
 
   it('refuses to run beside another run', async () => {
@@ -288,6 +292,12 @@ describe('retention (SPEC §11)', () => {
   it('a second run finds nothing more to delete', async () => {
     const report = await runRetention(ctx(false));
     expect(Object.values(report.counts).every((n) => n === 0)).toBe(true);
+    const { rows } = await db.pool.query<{ at: Date }>(
+      'select finished_at as at from retention_runs where id = $1',
+      [report.runId],
+    );
+    // The exporter's boarding_retention_last_completed_timestamp_seconds: the newest real run.
+    expect(await lastCompletedRetention(db.pool)).toBeCloseTo((rows[0]?.at.getTime() ?? 0) / 1000, 2);
   });
 });
 

@@ -12,6 +12,7 @@ import { withTimeout } from '@boarding/lifecycle/time-limit';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
 import { createQueueConnection } from '@boarding/redis/queue-connection';
+import { lastCompletedRetention } from '@boarding/retention/last-run';
 import { retentionSettings } from '@boarding/retention/settings';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { Pool } from 'pg';
@@ -108,6 +109,8 @@ export function createExporterService(
       withTimeout(READY_TIMEOUT_MS, countFailingDays(queue), () => new Error('redis did not answer')),
     lastNightlyDay: () =>
       withTimeout(READY_TIMEOUT_MS, lastNightlyDayStart(pool), () => new Error('postgres did not answer')),
+    lastRetention: () =>
+      withTimeout(READY_TIMEOUT_MS, lastCompletedRetention(pool), () => new Error('postgres did not answer')),
   });
   const ops = createOpsServer({
     registry: metrics.registry,

@@ -73,6 +73,26 @@ describe('exporter metrics', () => {
     for (const name of names) expect(text).toMatch(new RegExp(`^# HELP ${name} \\S`, 'm'));
   });
 
+  it('reports when retention last completed, 0 before any run, and keeps it when PostgreSQL is away', async () => {
+    let answer: () => Promise<number | null> = async () => null;
+    const metrics = createExporterMetrics({ failingDays: async () => 0, lastRetention: () => answer() });
+    expect(await metrics.registry.metrics()).toContain(
+      'boarding_retention_last_completed_timestamp_seconds 0',
+    );
+    answer = async () => 1_764_990_000.5;
+    expect(await metrics.registry.metrics()).toContain(
+      'boarding_retention_last_completed_timestamp_seconds 1764990000.5',
+    );
+    answer = async () => Promise.reject(new Error('postgres away'));
+    expect(await metrics.registry.metrics()).toContain(
+      'boarding_retention_last_completed_timestamp_seconds 1764990000.5',
+    );
+    // The failed-retention series exists before the first failure, so increase() sees the first.
+    expect(await metrics.registry.metrics()).toContain(
+      'boarding_export_jobs_total{name="retention",status="failed"} 0',
+    );
+  });
+
   it('keeps the last failing-days value when the queue does not answer at scrape time', async () => {
     let answer: () => Promise<number> = async () => 2;
     const metrics = createExporterMetrics({ failingDays: () => answer() });

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExportDayJobResult } from './jobs/export-day';
+import { RETENTION_JOB } from './jobs/retention';
 
 /** How an export-day run ended, as `observeDelivery` records it: the job's outcome, or FAILED. */
 export type DeliveryRunOutcome = ExportDayJobResult['outcome'] | 'FAILED';
@@ -22,6 +23,8 @@ export function createExporterMetrics(options: {
    * since — reports the same truth. Absent: the gauge stays as set by the process.
    */
   lastNightlyDay?: () => Promise<number | null>;
+  /** When a retention run last completed (Unix s), read from `retention_runs` at scrape time; null: never. */
+  lastRetention?: () => Promise<number | null>;
 }) {
   const registry = new Registry();
   const metrics = {
@@ -122,6 +125,17 @@ export function createExporterMetrics(options: {
       help: 'times the periodic check found the nightly job scheduler missing in Redis (Redis lost its data) and re-created it',
       registers: [registry],
     }),
+    retentionLastCompleted: new Gauge({
+      name: 'boarding_retention_last_completed_timestamp_seconds',
+      help: 'when a retention run (SPEC §11, nightly job or CLI, not a dry run) last completed, Unix time; 0 when none ever did',
+      registers: [registry],
+      async collect() {
+        if (!options.lastRetention) return;
+        // A scrape while PostgreSQL is away keeps the last value rather than failing /metrics.
+        const at = await options.lastRetention().catch(() => undefined);
+        if (at !== undefined) this.set(at ?? 0);
+      },
+    }),
     missedNights: new Counter({
       name: 'boarding_export_missed_nights_total',
       help: 'nightly firings that had not run (exporter down, or Redis lost the scheduler) and were caught up at start',
@@ -131,6 +145,7 @@ export function createExporterMetrics(options: {
   // Every reason exists as a series from the start: Prometheus's increase() cannot see the first
   // increment of a series that is born at 1, and the alert on it would never fire.
   for (const reason of INCOMPLETE_REASONS) metrics.deliveredIncomplete.inc({ reason }, 0);
+  metrics.jobs.inc({ name: RETENTION_JOB, status: 'failed' }, 0);
   return metrics;
 }
 

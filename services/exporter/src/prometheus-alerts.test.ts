@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findRepoRoot } from '@boarding/config/paths';
 import { createIngestMetrics } from '@boarding/ingest/metrics';
+import { createStatusRelayMetrics } from '@boarding/status-feed/relay-metrics';
 import type { Registry } from 'prom-client';
 import { parse } from 'yaml';
 import { createExporterMetrics } from './metrics';
@@ -47,6 +48,10 @@ async function scrapedFamilies(): Promise<Map<string, Family>> {
   };
   add(createExporterMetrics({ failingDays: async () => 0 }).registry);
   add(createIngestMetrics().registry);
+  add(createStatusRelayMetrics({ outboxLag: async () => ({ unsent: 0, oldestCreatedAt: null }) }).registry);
+  // The registry API registers its request counter itself (a service: not importable here); the
+  // test below checks that its source still defines it with these labels.
+  families.set(REGISTRY_API_REQUESTS, { type: 'counter', labels: ['route', 'method', 'status'] });
   // Appended to the exporter's /metrics by Queue.exportPrometheusMetrics() (bullmq 5).
   families.set('bullmq_job_count', { type: 'gauge', labels: ['queue', 'state'] });
   families.set('bullmq_job_completed_total', { type: 'counter', labels: ['queue'] });
@@ -55,6 +60,8 @@ async function scrapedFamilies(): Promise<Map<string, Family>> {
   families.set('up', { type: 'gauge', labels: [] });
   return families;
 }
+
+const REGISTRY_API_REQUESTS = 'registry_api_requests_total';
 
 // Labels Prometheus puts on every scraped series (the scrape job and target).
 const TARGET_LABELS = ['job', 'instance'];
@@ -96,6 +103,14 @@ describe('infra/prometheus/alerts.yml', () => {
         'BoardingIngestStalled',
         'BoardingIngestLagUnreadable',
         'BoardingIngestOffsetsUnaccounted',
+        'BoardingRetentionNotRun',
+        'BoardingRetentionFailing',
+        'BoardingStatusFeedBehind',
+        'BoardingHesRefreshFailing',
+        'BoardingHesRefreshStale',
+        'BoardingStatusRelayDown',
+        'BoardingRegistryApiErrors',
+        'BoardingRegistryApiDown',
       ]),
     );
   });
@@ -113,12 +128,22 @@ describe('infra/prometheus/alerts.yml', () => {
     },
   );
 
+  it("reads the registry API's request counter as the API defines it", () => {
+    const source = readFileSync(
+      join(findRepoRoot(__dirname), 'services', 'registry-api', 'src', 'registry-api.ts'),
+      'utf8',
+    );
+    expect(source).toMatch(
+      new RegExp(`name: '${REGISTRY_API_REQUESTS}',[^}]*labelNames: \\['route', 'method', 'status'\\]`),
+    );
+  });
+
   it('names every alert once', () => {
     const names = rules.map((r) => r.alert);
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it('reads only metrics and labels the exporter, the ingest, BullMQ or Prometheus expose', async () => {
+  it('reads only metrics and labels the services, BullMQ or Prometheus expose', async () => {
     const families = await scrapedFamilies();
     const problems: string[] = [];
     for (const rule of rules) {

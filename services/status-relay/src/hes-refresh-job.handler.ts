@@ -3,9 +3,9 @@ import { withTimeout } from '@boarding/lifecycle/time-limit';
 import type { Logger } from '@boarding/logger/logger';
 import type { RegistryContext } from '@boarding/registry/context';
 import { refreshHesStatuses } from '@boarding/registry/verbs/refresh-hes-statuses';
+import type { StatusRelayMetrics } from '@boarding/status-feed/relay-metrics';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { HES_REFRESH_JOB, type HesRefreshJobResult, parseHesRefreshPayload } from './hes-refresh-job';
-import type { StatusRelayMetrics } from './metrics';
 
 export type HesRefreshHandlerContext = {
   ctx: RegistryContext;

@@ -7,6 +7,7 @@ import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
 import { createQueueConnection } from '@boarding/redis/queue-connection';
 import { outboxLag } from '@boarding/status-feed/outbox';
+import { createStatusRelayMetrics } from '@boarding/status-feed/relay-metrics';
 import { createStatusPublisher } from '@boarding/status-feed/status-publisher';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { StatusRelayEnv } from './env';
@@ -19,7 +20,6 @@ import {
   parseHesRefreshPayload,
 } from './hes-refresh-job';
 import { createHesRefreshProcessor } from './hes-refresh-job.handler';
-import { createStatusRelayMetrics } from './metrics';
 
 /** Outbound dependencies and the clock, chosen by main.ts (real) or a test (twins). */
 export type StatusRelayClients = {

@@ -25,7 +25,7 @@ export function createStatusRelayMetrics(options: {
       });
     return reading;
   };
-  return {
+  const metrics = {
     registry,
     unsent: new Gauge({
       name: 'boarding_status_outbox_unsent',
@@ -78,5 +78,9 @@ export function createStatusRelayMetrics(options: {
       registers: [registry],
     }),
   };
+  // Every outcome exists as a series from the start: increase() cannot see the first increment of
+  // a series born at 1, and the alert on failed refreshes would never fire.
+  for (const outcome of ['completed', 'retrying', 'failed']) metrics.refreshRuns.inc({ outcome }, 0);
+  return metrics;
 }
 export type StatusRelayMetrics = ReturnType<typeof createStatusRelayMetrics>;
