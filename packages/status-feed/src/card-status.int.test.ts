@@ -3,6 +3,7 @@ import { correctMatch } from '@boarding/registry/verbs/correct-match';
 import { matchCard } from '@boarding/registry/verbs/match-card';
 import { replaceCard } from '@boarding/registry/verbs/replace-card';
 import { unmatchCard } from '@boarding/registry/verbs/unmatch-card';
+import { recomputeClockStatuses } from './clock-sweep';
 import { explainCardStatus, outboxLag, readUnsent } from './outbox';
 import { createStatusFixture, type StatusFixture } from './status-fixture.test-helpers';
 
@@ -127,6 +128,36 @@ describe('card status: kept by the database with every registry change', () => {
     ).rejects.toMatchObject({ code: 'CARD_MATCHED_TO_ANOTHER_PERSON' });
     expect((await outboxLag(f.database.db)).unsent).toBe(afterMatch.unsent);
     expect(afterMatch.unsent).toBe(before.unsent + 1);
+  });
+
+  it('a match that ends by the clock alone is NOT_MATCHED once the relay sweeps past its end', async () => {
+    const id = f.identity();
+    const since = new Date(Date.now() - 1000);
+    await matchCard({
+      ctx: f.ctx(),
+      input: { cardNo: id.cardNo, cardKind: 'PERSONAL', tcKimlikNo: id.tc, hesCode: id.hes },
+    });
+    // An end written in advance (as a staff correction or an import row can): still ALLOWED now.
+    await f.database.pool.query(
+      `update matches set valid_to = clock_timestamp() + interval '300 milliseconds'
+       where card_id = (select id from cards where card_no = $1)`,
+      [id.cardNo],
+    );
+    expect(await statusesOf(id.cardNo)).toEqual([['ALLOWED', 1]]);
+    await new Promise((r) => setTimeout(r, 500));
+    // Nothing happened on `matches` when the end passed: the status is stale until the sweep.
+    expect(await statusesOf(id.cardNo)).toEqual([['ALLOWED', 1]]);
+    expect(await recomputeClockStatuses(f.database.pool, since)).toBeGreaterThanOrEqual(1);
+    expect(await statusesOf(id.cardNo)).toEqual([
+      ['ALLOWED', 1],
+      ['NOT_MATCHED', 2],
+    ]);
+    // Swept again (the windows overlap): nothing changes, nothing more is published.
+    await recomputeClockStatuses(f.database.pool, since);
+    expect(await statusesOf(id.cardNo)).toEqual([
+      ['ALLOWED', 1],
+      ['NOT_MATCHED', 2],
+    ]);
   });
 
   it('never holds a TC or HES code: the outbox and status tables have no such column', async () => {

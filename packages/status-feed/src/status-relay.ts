@@ -3,6 +3,7 @@ import type { Logger } from '@boarding/logger/logger';
 import type { Producer } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import { CARD_STATUS_TOPIC, cardStatusMessage } from './card-status-message';
+import { recomputeClockStatuses } from './clock-sweep';
 import { markSent, readUnsent } from './outbox';
 
 // One active relay per database (SPEC §10 / issue: "one active relay at a time"): a session-level
@@ -26,6 +27,12 @@ export type StatusRelayOptions = {
   /** After a failed publish (Kafka away), how long before the next try. */
   retryMs?: number;
   now?: () => Date;
+  /**
+   * How often the active relay recomputes the cards whose match began or ended by the clock alone
+   * (`recomputeClockStatuses`), and how far back its first sweep after becoming active looks.
+   */
+  clockSweepMs?: number;
+  clockSweepLookbackMs?: number;
   /** Published messages, for metrics: called after each batch is marked sent. */
   onPublished?: (rows: number) => void;
 };
@@ -51,7 +58,12 @@ export function createStatusRelay(options: StatusRelayOptions): StatusRelay {
   const lockRetryMs = options.lockRetryMs ?? 5000;
   const retryMs = options.retryMs ?? 1000;
   const now = options.now ?? (() => new Date());
+  const clockSweepMs = options.clockSweepMs ?? 60_000;
+  const clockSweepLookbackMs = options.clockSweepLookbackMs ?? 48 * 3_600_000;
   const { logger } = options;
+  // Where the next clock sweep starts: null until this relay becomes active (then the lookback).
+  let sweptUntil: Date | null = null;
+  let nextSweepAt = 0;
   let running = false;
   let active = false;
   let loop: Promise<void> | undefined;
@@ -115,12 +127,26 @@ export function createStatusRelay(options: StatusRelayOptions): StatusRelay {
       await client.query('listen card_status_outbox');
       lockClient = client;
       active = true;
+      sweptUntil = null;
+      nextSweepAt = 0;
       logger.info({ topic }, 'status relay active');
       return true;
     } catch (err) {
       client.release(true);
       throw err;
     }
+  };
+
+  // A bound that passed while no relay was active is caught by the first sweep's lookback; the
+  // windows overlap by a minute so a commit racing the sweep's clock is never missed.
+  const sweepClock = async () => {
+    if (Date.now() < nextSweepAt) return;
+    const started = now();
+    const since = sweptUntil ?? new Date(started.getTime() - clockSweepLookbackMs);
+    const changed = await recomputeClockStatuses(options.pool, since);
+    sweptUntil = new Date(started.getTime() - 60_000);
+    nextSweepAt = Date.now() + clockSweepMs;
+    if (changed > 0) logger.info({ changed }, 'status relay: statuses changed by the clock recomputed');
   };
 
   const run = async () => {
@@ -133,6 +159,7 @@ export function createStatusRelay(options: StatusRelayOptions): StatusRelay {
             continue;
           }
         }
+        await sweepClock();
         const published = await drain();
         if (published > 0) logger.debug({ published }, 'status relay published');
         else await sleep(pollMs);
