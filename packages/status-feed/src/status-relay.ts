@@ -81,11 +81,28 @@ export function createStatusRelay(options: StatusRelayOptions): StatusRelay {
       wake = done;
     });
 
+  // The outbox is read and marked through the pool; the lock lives on its own connection. A lock
+  // connection that died without an 'error' event (a server-side kill, a silent network loss)
+  // would let a second relay take the lock while this one still publishes: each batch first
+  // proves the connection answers, or this relay goes back to standby.
+  const confirmLockAlive = async () => {
+    const client = lockClient;
+    // drain() called directly (tests, `status publish`): no loop, no lock to prove.
+    if (!client) return;
+    try {
+      await client.query('select 1');
+    } catch (err) {
+      active = false;
+      throw err;
+    }
+  };
+
   const drain = async (): Promise<number> => {
     let total = 0;
     for (;;) {
       const rows = await readUnsent(options.db, batchSize);
       if (rows.length === 0) return total;
+      await confirmLockAlive();
       await options.producer.send({ topic, acks: -1, messages: rows.map(cardStatusMessage) });
       await markSent(
         options.db,
