@@ -146,6 +146,13 @@ export const CITIZEN_ROUTES = [
     response: HesChangeResponse,
     handler: async ({ client, body }, deps) => {
       await takeTcAttempt(deps, body.tcKimlikNo);
+      // Not the caller's card: answered before the HES service is asked, so the API never runs a
+      // stranger's TC–HES pair through it. changeHesCode checks again inside its transaction.
+      const own = await findMatchAt({
+        ctx: contextOf(client, deps),
+        input: { cardNo: body.cardNo, tcKimlikNo: body.tcKimlikNo, at: deps.now() },
+      });
+      if (own === null) throw noCurrentMatch();
       const { status: hesStatus } = await deps.hes.verify({
         tcKimlikNo: body.tcKimlikNo,
         hesCode: body.hesCode,

@@ -157,6 +157,7 @@ describe('citizen routes after the match: my match, HES change, lost card', () =
 
     it("refuses to change another person's card (404, nothing written) even with a code that is the caller's", async () => {
       const before = await rig.database.db.select().from(matches);
+      const calls = hes.calls;
       const res = await post('/v1/matches/hes-code', web, {
         cardNo: BORA.card,
         tcKimlikNo: ANNE.tc,
@@ -165,6 +166,9 @@ describe('citizen routes after the match: my match, HES change, lost card', () =
       expect(res.statusCode).toBe(404);
       expect(res.json()).toMatchObject({ code: 'NO_CURRENT_MATCH' });
       expect(await rig.database.db.select().from(matches)).toEqual(before);
+      // Not the caller's card: the HES service is not asked (a stranger cannot use the API to
+      // test TC–HES pairs against it, nor load it).
+      expect(hes.calls).toBe(calls);
     });
 
     it("400 HES_CODE_MISMATCH for a code that is not the person's; 503 and nothing written when the HES service is away", async () => {
