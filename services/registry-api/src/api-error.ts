@@ -167,25 +167,31 @@ export function toApiError(err: unknown): ApiError {
 }
 
 /**
- * Map every failure once, here: toApiError, and fastify's refusals (413, 415, bad JSON) by
- * code. A 500 or 503 is logged by the error's name and code only.
+ * Any failure of a request as the ApiError it is answered with: fastify's own refusals before a
+ * handler ran (413, 415, bad JSON, a malformed request) by code, everything else by toApiError.
+ * The JSON API and the pages (which say it in Turkish) both answer through this.
  */
+export function requestFailure(err: FastifyError | ApiError, mediaType = 'application/json'): ApiError {
+  if (err instanceof ApiError) return err;
+  const known = FASTIFY_ERRORS[err.code];
+  if (known && typeof err.statusCode === 'number') {
+    const message = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `send ${mediaType}` : known.message;
+    return new ApiError(err.statusCode, known.code, message);
+  }
+  if (err.statusCode === 400 && err.code?.startsWith('FST_')) {
+    return new ApiError(400, 'INVALID_REQUEST', 'malformed request');
+  }
+  return toApiError(err);
+}
+
+/** Map every failure once, here (requestFailure). A 500 or 503 is logged by the error's name and code only. */
 export function installErrorHandling(
   app: FastifyInstance,
   log: (entry: Record<string, unknown>, message: string) => void,
 ): void {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
     logUnexpected(err, request.routeOptions.url, log);
-    const known = err instanceof ApiError ? undefined : FASTIFY_ERRORS[err.code];
-    if (known && !(err instanceof ApiError) && typeof err.statusCode === 'number') {
-      return reply.code(err.statusCode).send({ ...known, field: null } satisfies ErrorBody);
-    }
-    if (!(err instanceof ApiError) && err.statusCode === 400 && err.code?.startsWith('FST_')) {
-      return reply
-        .code(400)
-        .send({ code: 'INVALID_REQUEST', field: null, message: 'malformed request' } satisfies ErrorBody);
-    }
-    const api = toApiError(err);
+    const api = requestFailure(err);
     if (api.retryAfterSeconds !== undefined) reply.header('retry-after', String(api.retryAfterSeconds));
     return reply.code(api.status).send(api.body());
   });

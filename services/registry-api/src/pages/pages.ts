@@ -1,6 +1,6 @@
 import { html } from '@boarding/ops-http/html';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError, logUnexpected, toApiError } from '../api-error';
+import { type ApiError, logUnexpected, requestFailure } from '../api-error';
 import type { RouteDeps } from '../route-definition';
 import { registerCitizenPages } from './citizen-pages';
 import { registerDevicePage } from './device-page';
@@ -38,7 +38,7 @@ export function registerPages(app: FastifyInstance, deps: RouteDeps, options: Pa
     });
     scope.setErrorHandler(async (err: FastifyError | ApiError, request, reply) => {
       logUnexpected(err, request.routeOptions.url, options.log);
-      const error = pageError(err);
+      const error = requestFailure(err, 'a form');
       await sendPage(reply, error.status, {
         title: 'İşlem yapılmadı',
         main: html`<h1>İşlem yapılmadı</h1><div class="notice" role="alert"><p>${turkishMessage(error, null)}</p><p><a href="${request.routeOptions.url === '/staff' ? '/staff' : '/'}">Geri dön</a></p></div>`,
@@ -78,21 +78,5 @@ export function foreignOrigin(request: Pick<FastifyRequest, 'headers' | 'host'>)
     return from.host !== new URL(`${from.protocol}//${request.host}`).host;
   } catch {
     return true;
-  }
-}
-
-// Fastify's own refusals in the pages' scope, as the API's codes (so the Turkish table has them).
-function pageError(err: FastifyError | ApiError): ApiError {
-  if (err instanceof ApiError) return err;
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError(413, 'BODY_TOO_LARGE', 'request body too large');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send a form');
-    default:
-      if (err.statusCode === 400 && err.code?.startsWith('FST_')) {
-        return new ApiError(400, 'INVALID_REQUEST', 'malformed request');
-      }
-      return toApiError(err);
   }
 }
