@@ -1,4 +1,4 @@
-import { type HesStatus, normaliseHesCode } from '@boarding/contracts/hes-code';
+import { HesStatus, normaliseHesCode } from '@boarding/contracts/hes-code';
 import { isValidTcKimlikNo } from '@boarding/contracts/tc-kimlik';
 import { backOff } from 'exponential-backoff';
 import { z } from 'zod';
@@ -9,7 +9,6 @@ import {
   type RejectionKind,
 } from './circuit-breaker';
 import {
-  HES_STATUSES,
   HesCodeMismatchError,
   HesServiceUnavailableError,
   type HesStatusAnswer,
@@ -35,16 +34,14 @@ export type HesClient = HesVerifier & { breakerState(): CircuitState };
 
 const DEFAULT_BACKOFF = { startingDelayMs: 100, maxDelayMs: 1_000 };
 
-const StatusEnum = z.enum(HES_STATUSES as [HesStatus, ...HesStatus[]]);
-
 // The answer of 200. Anything else in a 200 is not an answer: never a silent accept.
-const VerifyAnswer = z.object({ status: StatusEnum });
+const VerifyAnswer = z.object({ status: HesStatus });
 
 // The batch's 200: one result per check, in order; a mismatch is named by the single endpoint's codes.
 const StatusesAnswer = z.object({
   results: z.array(
     z.union([
-      z.object({ status: StatusEnum }),
+      z.object({ status: HesStatus }),
       z.object({ code: z.enum(['HES_CODE_MISMATCH', 'HES_CODE_NOT_FOUND']) }),
     ]),
   ),

@@ -1,17 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { HesStatus } from '@boarding/contracts/hes-code';
-import { HesCode } from '@boarding/contracts/hes-code';
+import { HesCode, HesStatus } from '@boarding/contracts/hes-code';
 import { TcKimlikNo } from '@boarding/contracts/tc-kimlik';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { HES_STATUSES } from './verifier';
 
 /** One answer the stand-in gives: this HES code belongs to this TC and has this status. */
 export const HesRecord = z.object({
   hesCode: HesCode,
   tcKimlikNo: TcKimlikNo,
-  status: z.enum(HES_STATUSES as [HesStatus, ...HesStatus[]]),
+  status: HesStatus,
 });
 export type HesRecord = z.infer<typeof HesRecord>;
 

@@ -1,7 +1,5 @@
-import { HesStatus } from '@boarding/contracts/hes-code';
+import type { HesStatus } from '@boarding/contracts/hes-code';
 import { maskHes, maskTc } from '@boarding/contracts/mask';
-
-export const HES_STATUSES: readonly HesStatus[] = HesStatus.options;
 
 export type HesVerifyInput = { tcKimlikNo: string; hesCode: string };
 export type HesVerifyResult = { status: HesStatus };
