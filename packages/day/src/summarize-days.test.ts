@@ -1,8 +1,17 @@
-import { DayRangeError, daysOfRange, lastDays, MAX_SUMMARY_DAYS } from './summarize-days';
+import { DayRangeError, daysOfRange, lastDays, MAX_SUMMARY_DAYS, rangeAsked } from './summarize-days';
 
 describe('day ranges', () => {
   it('defaults to the 30 days before today, ending yesterday', () => {
     expect(lastDays('2021-03-01')).toEqual({ from: '2021-01-30', to: '2021-02-28' });
+  });
+
+  it('fills a range asked for the same way for /days and days list: 30 days, or to yesterday', () => {
+    const today = '2021-03-01';
+    expect(rangeAsked(today, {})).toEqual(lastDays(today));
+    // `to` alone: the 30 days ending there; `from` alone: from there to yesterday.
+    expect(rangeAsked(today, { to: '2020-12-31' })).toEqual({ from: '2020-12-02', to: '2020-12-31' });
+    expect(rangeAsked(today, { from: '2021-02-20' })).toEqual({ from: '2021-02-20', to: '2021-02-28' });
+    expect(daysOfRange(rangeAsked(today, { to: '2020-12-31' }))).toHaveLength(30);
   });
 
   it('lists the days of a range oldest first, across a month end', () => {

@@ -78,6 +78,18 @@ export function lastDays(today: string, days = DEFAULT_DAYS): DayRange {
   return { from: addDays(today, -days), to: addDays(today, -1) };
 }
 
+/**
+ * The range asked for, with what is missing filled in the one way `/days` and `boarding days list`
+ * both use: nothing → the 30 days before today; `to` alone → the 30 days ending there; `from`
+ * alone → from there to yesterday. Not checked here (daysOfRange does).
+ */
+export function rangeAsked(today: string, asked: { from?: string; to?: string }): DayRange {
+  const fallback = lastDays(today);
+  const to = asked.to ?? fallback.to;
+  const from = asked.from ?? (asked.to === undefined ? fallback.from : addDays(to, -(DEFAULT_DAYS - 1)));
+  return { from, to };
+}
+
 type Row<T> = T & { day: string };
 
 /**

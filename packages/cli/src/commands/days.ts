@@ -1,12 +1,11 @@
 import { loadEnv } from '@boarding/config/env';
-import { addDays, serviceDayOf } from '@boarding/contracts/time';
+import { serviceDayOf } from '@boarding/contracts/time';
 import {
   DayRangeError,
   type DaySummary,
-  DEFAULT_DAYS,
   DEFAULT_SILENT_ALERT_RATIO,
   daysOfRange,
-  lastDays,
+  rangeAsked,
   summarizeDays,
 } from '@boarding/day/summarize-days';
 import { createDb } from '@boarding/db/client';
@@ -70,16 +69,10 @@ export function registerDays(program: Command): void {
     .option('--to <YYYY-MM-DD>', 'the last day (default: yesterday)')
     .option('--json', 'print the days as one JSON array, newest first')
     .action(async (options: GlobalOptions & { from?: string; to?: string }) => {
-      const fallback = lastDays(serviceDayOf(Date.now()));
-      const to = options.to === undefined ? fallback.to : parseDay(options.to, '--to');
-      // --to alone: the 30 days ending there.
-      const from =
-        options.from !== undefined
-          ? parseDay(options.from, '--from')
-          : options.to === undefined
-            ? fallback.from
-            : addDays(to, -(DEFAULT_DAYS - 1));
-      const range = { from, to };
+      const range = rangeAsked(serviceDayOf(Date.now()), {
+        from: options.from === undefined ? undefined : parseDay(options.from, '--from'),
+        to: options.to === undefined ? undefined : parseDay(options.to, '--to'),
+      });
       try {
         daysOfRange(range);
       } catch (err) {

@@ -1,6 +1,6 @@
 import { isCalendarDay, serviceDayOf } from '@boarding/contracts/time';
 import { inspectDay } from '@boarding/day/inspect-day';
-import { DayRangeError, lastDays, summarizeDays } from '@boarding/day/summarize-days';
+import { DayRangeError, rangeAsked, summarizeDays } from '@boarding/day/summarize-days';
 import type { Logger } from '@boarding/logger/logger';
 import { type createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
 import type { Pool } from 'pg';
@@ -74,8 +74,11 @@ export function mountDayPages(ops: ReturnType<typeof createOpsServer>, options: 
       });
 
       scope.get<{ Querystring: { from?: string; to?: string } }>('/', async (request, reply) => {
-        const fallback = lastDays(serviceDayOf(options.now().getTime()));
-        const range = { from: request.query.from || fallback.from, to: request.query.to || fallback.to };
+        // An empty field (a form left blank) is not given: the same defaults as `boarding days list`.
+        const range = rangeAsked(serviceDayOf(options.now().getTime()), {
+          from: request.query.from || undefined,
+          to: request.query.to || undefined,
+        });
         try {
           const summaries = await summarizeDays(options.pool, range, {
             silentAlertRatio: options.silentAlertRatio,
