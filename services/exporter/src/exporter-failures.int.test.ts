@@ -70,7 +70,7 @@ describe('exporter: a day that fails for good', () => {
     expect(alerts[0]).toMatchObject({ job: 'export-day', day, attemptsMade: 2 });
     expect(alerts[0]?.msg).toContain(`export of ${day} failed for good`);
     expect(alerts[0]?.msg).toContain('ECONNREFUSED');
-    expect(await metricValue(service, 'boarding_export_alerts_total', { job: 'export-day' })).toBe(1);
+    expect(await metricValue(service, 'boarding_export_alerts_total', { name: 'export-day' })).toBe(1);
     expect(await metricValue(service, 'boarding_export_failing_days')).toBe(1);
     expect(
       await metricValue(service, 'boarding_export_jobs_total', { name: 'export-day', status: 'retrying' }),
@@ -122,7 +122,7 @@ describe('exporter: a day that fails for good', () => {
       overrides: { EXPORT_QUEUE: 'host-key', EXPORT_JOB_ATTEMPTS: '3', DELIVERY_ATTEMPTS: '3' },
     });
     await service.start({ http: false, scheduler: false, worker: true });
-    const alertsBefore = await metricValue(service, 'boarding_export_alerts_total', { job: 'export-day' });
+    const alertsBefore = await metricValue(service, 'boarding_export_alerts_total', { name: 'export-day' });
 
     await service.enqueueDay(manual(day));
     const outcome = await service.waitForDay(day, { timeoutMs: 20000 });
@@ -135,7 +135,7 @@ describe('exporter: a day that fails for good', () => {
     expect(rows.map((r) => [r.attempt, r.outcome, r.error_code])).toEqual([
       [1, 'FAILED', 'SFTP_HOST_KEY_MISMATCH'],
     ]);
-    expect(await metricValue(service, 'boarding_export_alerts_total', { job: 'export-day' })).toBe(
+    expect(await metricValue(service, 'boarding_export_alerts_total', { name: 'export-day' })).toBe(
       alertsBefore + 1,
     );
     expect(rig.logs.filter((l) => l.level === 50 && l.alert === true && l.day === day)).toHaveLength(1);

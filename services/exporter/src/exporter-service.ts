@@ -201,7 +201,7 @@ export function createExporterService(
       );
       return;
     }
-    metrics.alerts.inc({ job: job.name });
+    metrics.alerts.inc({ name: job.name });
     const day = (job.data as { day?: unknown } | undefined)?.day;
     logger.error(
       {

@@ -44,7 +44,8 @@ export function createExporterMetrics(options: {
     alerts: new Counter({
       name: 'boarding_export_alerts_total',
       help: 'jobs failed for good (SPEC §5 alert): the day is retried the next night',
-      labelNames: ['job'] as const,
+      // Not `job`: Prometheus keeps that for the scrape job (it would become `exported_job`).
+      labelNames: ['name'] as const,
       registers: [registry],
     }),
     failingDays: new Gauge({

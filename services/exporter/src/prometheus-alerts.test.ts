@@ -138,6 +138,14 @@ describe('infra/prometheus/alerts.yml', () => {
     );
   });
 
+  it('registers no metric with a label Prometheus sets on every series itself (job, instance)', async () => {
+    const clashing = [...(await scrapedFamilies())]
+      .filter(([name, f]) => name !== 'up' && f.labels.some((l) => TARGET_LABELS.includes(l)))
+      .map(([name]) => name);
+    // Scraped, such a label is renamed exported_job / exported_instance and a rule on it reads nothing.
+    expect(clashing).toEqual([]);
+  });
+
   it('names every alert once', () => {
     const names = rules.map((r) => r.alert);
     expect(new Set(names).size).toBe(names.length);
