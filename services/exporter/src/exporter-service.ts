@@ -35,6 +35,9 @@ import { RETENTION_JOB, RETENTION_QUEUE_SUFFIX, RETENTION_SCHEDULER_ID } from '.
 import { createExporterMetrics } from './metrics';
 
 /** Outbound dependencies and the clock, chosen by main.ts (real) or a test (twins, a fixed clock). */
+
+/** A day page's statements (a month of validator_days, a day's taps per 10 minutes) end within this. */
+const DAY_PAGE_STATEMENT_MS = 15_000;
 export type ExporterDeps = {
   /** Default: the SFTP receiver SFTP_* describes, files into SFTP_REMOTE_DIR. */
   transport?: DeliveryTransport;
@@ -139,9 +142,20 @@ export function createExporterService(
   });
   if (env.EXPORTER_BOARD_TOKEN !== undefined) {
     mountBoard(ops, queue, env.EXPORTER_BOARD_TOKEN, { write: env.EXPORTER_BOARD_WRITE });
-    // Day-status pages (/days, /days/D) behind the same token, linking to the board's jobs.
+    // Day-status pages (/days, /days/D) behind the same token, linking to the board's jobs. Their
+    // own two connections, each statement bounded: a page reload loop or a slow server can neither
+    // take the exports' connections nor hold a request open without end.
+    const pages = createDb({
+      url: env.DATABASE_URL,
+      pool: {
+        max: 2,
+        statement_timeout: DAY_PAGE_STATEMENT_MS,
+        query_timeout: DAY_PAGE_STATEMENT_MS + 5_000,
+      },
+    });
+    shutdown.register('day pages postgres pool', () => pages.pool.end());
     mountDayPages(ops, {
-      pool,
+      pool: pages.pool,
       token: env.EXPORTER_BOARD_TOKEN,
       boardPath: BOARD_PATH,
       queueName: env.EXPORT_QUEUE,
