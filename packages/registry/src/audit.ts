@@ -13,30 +13,40 @@ export type AuditAction =
   // The scheduled refresh stored the HES service's new answer on a live match (refresh-hes-statuses).
   | 'HES_STATUS_CHANGED';
 
+export type AuditEntry = {
+  action: AuditAction;
+  cardNo?: string;
+  personId?: number;
+  matchId?: number;
+  detail?: Record<string, unknown>;
+};
+
 /**
  * One audit row, in the caller's transaction: the change and its record commit together or not
  * at all. `detail` must hold masked values only (contracts/mask).
  */
-export async function writeAudit(
+export async function writeAudit(tx: Tx, ctx: RegistryContext, entry: AuditEntry): Promise<void> {
+  await writeAudits(tx, ctx, [entry]);
+}
+
+/** Several audit rows of one actor in one statement (a batch of the HES refresh), as writeAudit. */
+export async function writeAudits(
   tx: Tx,
   ctx: RegistryContext,
-  entry: {
-    action: AuditAction;
-    cardNo?: string;
-    personId?: number;
-    matchId?: number;
-    detail?: Record<string, unknown>;
-  },
+  entries: readonly AuditEntry[],
 ): Promise<void> {
-  await tx.insert(registryAudit).values({
-    actor: ctx.actor.id,
-    channel: ctx.actor.channel,
-    keyId: ctx.actor.keyId ?? null,
-    locationId: ctx.actor.locationId ?? null,
-    action: entry.action,
-    cardNo: entry.cardNo ?? null,
-    personId: entry.personId ?? null,
-    matchId: entry.matchId ?? null,
-    detail: entry.detail ?? {},
-  });
+  if (entries.length === 0) return;
+  await tx.insert(registryAudit).values(
+    entries.map((entry) => ({
+      actor: ctx.actor.id,
+      channel: ctx.actor.channel,
+      keyId: ctx.actor.keyId ?? null,
+      locationId: ctx.actor.locationId ?? null,
+      action: entry.action,
+      cardNo: entry.cardNo ?? null,
+      personId: entry.personId ?? null,
+      matchId: entry.matchId ?? null,
+      detail: entry.detail ?? {},
+    })),
+  );
 }

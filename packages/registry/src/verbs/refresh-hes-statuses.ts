@@ -4,7 +4,7 @@ import { cards, matches, persons } from '@boarding/db/schema';
 import { type HesVerifier, MAX_STATUS_BATCH } from '@boarding/hes/verifier';
 import { and, asc, eq, gt, inArray, isNull, lte, ne, or } from 'drizzle-orm';
 import { z } from 'zod';
-import { writeAudit } from '../audit';
+import { writeAudits } from '../audit';
 import { inTransaction, type RegistryContext } from '../context';
 import { parseInput } from '../input';
 import { openHes, openTc } from '../pii';
@@ -164,16 +164,21 @@ export async function refreshHesStatuses({
             )
             .returning({ id: matches.id });
           const done = new Set(updated.map((u) => u.id));
-          for (const row of rows) {
-            if (!done.has(row.id)) continue;
-            await writeAudit(tx, ctx, {
-              action: 'HES_STATUS_CHANGED',
-              cardNo: row.cardNo,
-              personId: row.personId,
-              matchId: row.id,
-              detail: { hes: row.maskedHes, from: row.hesStatus, to: status },
-            });
-          }
+          // One statement for the batch's audit rows: the first refresh after a bulk import
+          // audits every imported match (null → its status).
+          await writeAudits(
+            tx,
+            ctx,
+            rows
+              .filter((row) => done.has(row.id))
+              .map((row) => ({
+                action: 'HES_STATUS_CHANGED' as const,
+                cardNo: row.cardNo,
+                personId: row.personId,
+                matchId: row.id,
+                detail: { hes: row.maskedHes, from: row.hesStatus, to: status },
+              })),
+          );
           n += done.size;
         }
         return n;
