@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { HeartbeatV1, MAX_MESSAGE_BYTES, parseValidatorMessage, TapV1 } from './tap';
+import { HeartbeatV1, MAX_MESSAGE_BYTES, parseValidatorMessage, readValidTapV1, TapV1 } from './tap';
 
 // Hand-written synthetic tap; the card number is made up.
 const CARD = '0412345678901234';
@@ -472,5 +472,98 @@ describe('parseValidatorMessage: a byte order mark is not JSON', () => {
       reason: 'INVALID_JSON',
       detail: 'value is not UTF-8 JSON',
     });
+  });
+});
+
+describe('readValidTapV1: the fast path agrees with the zod schema', () => {
+  // Values each field may take: valid ones, near misses and wrong types, so random records hit
+  // every branch of the fast check and of zod's explanation.
+  const pools: Record<string, unknown[]> = {
+    schema: ['tap.v1', 'tap.v2', 1],
+    validatorId: ['BUS-30412-1', 'A', 'X'.repeat(32), 'X'.repeat(33), '', 'bus-1', 'BUS 1', 7, null],
+    seq: [0, 184467, -0, -1, 1.5, 2 ** 53 - 1, 2 ** 53, '12', null],
+    cardNo: [
+      CARD,
+      'abcdef12',
+      ' 04123456789012 ',
+      'ABCDEF1',
+      'A'.repeat(20),
+      'A'.repeat(21),
+      'G1234567',
+      1234,
+    ],
+    tappedAt: [
+      '2020-11-20T08:15:42.120+03:00',
+      '2020-11-20T08:15:42Z',
+      '2020-11-20T08:15:42',
+      '1999-12-31T23:59:59-05:00',
+      '2100-01-01T00:00:00Z',
+      '2020-02-30T00:00:00Z',
+      1605849342120,
+    ],
+    mode: ['BUS', 'SUBURBAN_RAIL', 'bus', 'CAR', null],
+    lineCode: ['202', 'L'.repeat(16), 'L'.repeat(17), '', 'a\u0000b', '\ud800', '😀'.repeat(16), 5],
+    vehicleId: ['35-ESH-3041', null, '', 'V'.repeat(33), 'a\u007fb', 3],
+    stopCode: ['10345', null, '', 'S'.repeat(32), '\u001f', false],
+    result: ['ACCEPTED', 'REJECTED', 'accepted', null],
+    rejectReason: [null, 'CARD_BLOCKED', 'OTHER', 'NOPE', 0],
+  };
+  const fields = Object.keys(pools);
+  const record = fc
+    .record(
+      Object.fromEntries(
+        fields.map((f) => {
+          const pool = pools[f] ?? [];
+          // The SPEC example's value most of the time, so that a good share of records is valid.
+          const value = fc.oneof(
+            { arbitrary: fc.constant(pool[0]), weight: 12 },
+            { arbitrary: fc.constantFrom(...pool), weight: 1 },
+          );
+          return [f, fc.option(value, { freq: 40, nil: undefined })];
+        }),
+      ),
+    )
+    .chain((r) =>
+      fc.option(fc.constantFrom('extra', '__proto__'), { freq: 8 }).map((extra) => {
+        // undefined leaves the key out; a present null is one of the pools' values.
+        const out: Record<string, unknown> = {};
+        for (const f of fields) if (r[f] !== undefined) out[f] = r[f];
+        if (extra !== null) Object.defineProperty(out, extra, { value: 1, enumerable: true });
+        return out;
+      }),
+    );
+
+  it('accepts only what zod accepts, and returns exactly what zod returns', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(record, (value) => {
+        const parsed = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+        const fast = readValidTapV1(parsed);
+        const zod = TapV1.safeParse(parsed);
+        if (fast !== undefined) {
+          accepted++;
+          expect(zod.success).toBe(true);
+          expect(fast).toStrictEqual(zod.data);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+    expect(accepted).toBeGreaterThan(100);
+  });
+
+  it('takes the SPEC example and a rejected tap, in zod output order', () => {
+    for (const value of [tap, { ...tap, result: 'REJECTED', rejectReason: 'HES_RISKY', vehicleId: null }]) {
+      const fast = readValidTapV1(JSON.parse(json(value)));
+      const zod = TapV1.parse(value);
+      expect(fast).toStrictEqual(zod);
+      expect(Object.keys(fast ?? {})).toEqual(Object.keys(zod));
+    }
+  });
+
+  it('leaves a card number in another form, an extra key or a missing key to zod', () => {
+    expect(readValidTapV1(JSON.parse(withTap({ cardNo: ' 0412abcdef12 ' })))).toBeUndefined();
+    expect(readValidTapV1(JSON.parse(withTap({ extra: 1 })))).toBeUndefined();
+    expect(readValidTapV1(JSON.parse(without('stopCode')))).toBeUndefined();
+    expect(readValidTapV1(JSON.parse(`{"__proto__":1,${withTap({}).slice(1)}`))).toBeUndefined();
   });
 });

@@ -87,4 +87,91 @@ describe('storing a chunk (the ingest and replay write path)', () => {
     expect(result.stored).toBe(1);
     expect(retries).toBe(1);
   });
+  it('reports a chunk stored again from its records, as judging it again would, and writes nothing', async () => {
+    const original = tap('2020-12-03', 20);
+    const heartbeatAt = Date.parse('2020-12-03T11:00:00.000+03:00');
+    const chunk: IngestMessage[] = [
+      original,
+      tap('2020-12-03', 21),
+      { ...original, offset: offset++ },
+      // seq 20 again with another card: a reset counter.
+      { ...tap('2020-12-03', 20, '0499999999999999'), offset: offset++ },
+      { ...original, offset: offset++, value: Buffer.from('{not json') },
+      {
+        partition: 0,
+        offset: offset++,
+        timestamp: heartbeatAt,
+        key: Buffer.from('BUS-1-1'),
+        value: Buffer.from(
+          JSON.stringify({
+            schema: 'heartbeat.v1',
+            validatorId: 'BUS-1-1',
+            lastSeq: 21,
+            at: '2020-12-03T11:00:00.000+03:00',
+          }),
+        ),
+      },
+    ];
+    const first = await storeMessages(ctx, chunk, hooks);
+    expect(first).toMatchObject({
+      stored: 2,
+      duplicates: 1,
+      alreadyStored: 0,
+      deadLettered: { SEQ_CONFLICT: 1, INVALID_JSON: 1 },
+      heartbeats: 1,
+    });
+    const rows = async () =>
+      (
+        await db.pool.query<{ n: string }>(
+          `select (select count(*) from tap_keys) + (select count(*) from boardings) + (select count(*) from duplicate_taps)
+                + (select count(*) from dead_letters) + (select count(*) from heartbeat_log) as n`,
+        )
+      ).rows[0]?.n;
+    const before = await rows();
+    const again = await storeMessages(ctx, chunk, hooks);
+    expect(again).toEqual({
+      stored: 0,
+      matched: 0,
+      duplicates: 1,
+      alreadyStored: 2,
+      deadLettered: { SEQ_CONFLICT: 1, INVALID_JSON: 1 },
+      heartbeats: 1,
+      days: [],
+      partitionsEnsured: [],
+    });
+    expect(await rows()).toBe(before);
+
+    // One message without its record: the chunk is judged in full, the rest already stored.
+    const longer = [...chunk, tap('2020-12-03', 22)];
+    expect(await storeMessages(ctx, longer, hooks)).toMatchObject({
+      stored: 1,
+      duplicates: 1,
+      alreadyStored: 2,
+      deadLettered: { SEQ_CONFLICT: 1, INVALID_JSON: 1 },
+      heartbeats: 1,
+    });
+  });
+  it('stores text fields byte for byte, whatever array-literal syntax they hold', async () => {
+    const at = Date.parse('2020-12-04T10:00:00.000+03:00');
+    const texts = [
+      { seq: 30, lineCode: 'a"b\\c', vehicleId: 'NULL', stopCode: '{x,y}' },
+      { seq: 31, lineCode: ' 😀 ', vehicleId: null, stopCode: 'null' },
+      { seq: 32, lineCode: '\\', vehicleId: '"', stopCode: null },
+    ];
+    const chunk: IngestMessage[] = texts.map((t) => ({
+      partition: 0,
+      offset: offset++,
+      timestamp: at + 1000,
+      key: Buffer.from('BUS-1-1'),
+      value: Buffer.from(
+        tapJson({ validatorId: 'BUS-1-1', cardNo: '0400000000000030', tappedAt: at + t.seq, ...t }),
+      ),
+    }));
+    expect(await storeMessages(ctx, chunk, hooks)).toMatchObject({ stored: 3, deadLettered: {} });
+    const { rows } = await db.pool.query(
+      `select seq::int, line_code as "lineCode", vehicle_id as "vehicleId", stop_code as "stopCode"
+       from boardings where service_day = '2020-12-04' order by seq`,
+    );
+    expect(rows).toEqual(texts);
+  });
 });

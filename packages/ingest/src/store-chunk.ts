@@ -1,4 +1,5 @@
 import { serviceDayOf } from '@boarding/contracts/time';
+import { recordsOfChunk } from '@boarding/db/bulk/offset-records';
 import {
   type DeadLetterRow,
   forgetPartitions,
@@ -61,6 +62,8 @@ export async function storeMessages(
   /** `classifyBatch(messages, ctx.classify)` when the caller already has it (a replay counts with it). */
   classified?: Classified,
 ): Promise<StoreResult> {
+  const recorded = await alreadyRecorded(ctx, messages);
+  if (recorded !== null) return recorded;
   // Classified inside the retried work: a message that makes classifying throw (a timestamp no
   // Date can hold) is refused like one the database refuses, and bisected out.
   let judged = classified;
@@ -82,6 +85,47 @@ export async function storeMessages(
   const first = await storeMessages(ctx, messages.slice(0, half), hooks);
   const second = await storeMessages(ctx, messages.slice(half), hooks);
   return mergeResults(first, second);
+}
+
+/**
+ * The result of storing a chunk every message of which already has its one record (a replay, a
+ * chunk read again after a crash before its offset commit), read from those records instead of
+ * judging and sending every message again: storing it would change nothing, and judging it
+ * again gives what the records say (a stored tap's own message is already stored, a duplicate
+ * or a dead letter stays one, as it depends only on the message and the first arrival of its
+ * key). Null when any message lacks its record, or the lookup failed: the chunk is then stored
+ * as usual, retries included.
+ */
+async function alreadyRecorded(
+  ctx: ChunkStoreContext,
+  messages: IngestMessage[],
+): Promise<StoreResult | null> {
+  const first = messages[0];
+  const last = messages[messages.length - 1];
+  if (first === undefined || last === undefined) return null;
+  // The offset range stands for the chunk only when it is read in order from one partition.
+  for (let i = 1; i < messages.length; i++) {
+    const m = messages[i] as IngestMessage;
+    const previous = messages[i - 1] as IngestMessage;
+    if (m.partition !== first.partition || m.offset <= previous.offset) return null;
+  }
+  const records = await recordsOfChunk(ctx.pool, ctx.topic, {
+    partition: first.partition,
+    from: first.offset,
+    to: last.offset,
+    messages: messages.length,
+  }).catch(() => null);
+  if (records === null) return null;
+  return {
+    stored: 0,
+    matched: 0,
+    duplicates: records.duplicates,
+    alreadyStored: records.taps,
+    deadLettered: records.deadLettered,
+    heartbeats: records.heartbeats,
+    days: [],
+    partitionsEnsured: [],
+  };
 }
 
 type Attempt = { result: StoreResult } | { refused: unknown };

@@ -203,3 +203,54 @@ export async function countMatchedTaps(
   );
   return Number(rows[0]?.n ?? 0);
 }
+
+/** The records of one chunk's offsets, when every one of them has exactly one. */
+export type ChunkRecords = {
+  taps: number;
+  duplicates: number;
+  deadLettered: Record<string, number>;
+  heartbeats: number;
+};
+
+/**
+ * The records of the offsets [from, to] (inclusive) of one partition of `topic`, or null unless
+ * each of the `messages` offsets read there has exactly one. One query over the four offset
+ * indexes: what lets the ingest tell a chunk it already stored (a replay, a chunk read again
+ * after a crash before its commit) without judging and sending every message again.
+ */
+export async function recordsOfChunk(
+  db: Pool | PoolClient,
+  topic: string,
+  chunk: { partition: number; from: number; to: number; messages: number },
+): Promise<ChunkRecords | null> {
+  const { rows } = await db.query<{ kind: string; n: number; offsets: number }>(
+    `with recs as (
+       select kafka_offset as off, 'tap' as kind from tap_keys
+       where topic = $1 and kafka_partition = $2 and kafka_offset between $3 and $4
+       union all
+       select kafka_offset, 'duplicate' from duplicate_taps
+       where topic = $1 and kafka_partition = $2 and kafka_offset between $3 and $4
+       union all
+       select kafka_offset, 'dead-letter:' || reason from dead_letters
+       where topic = $1 and kafka_partition = $2 and kafka_offset between $3 and $4
+       union all
+       select kafka_offset, 'heartbeat' from heartbeat_log
+       where topic = $1 and kafka_partition = $2 and kafka_offset between $3 and $4)
+     select kind, count(*)::int as n, (select count(distinct off) from recs)::int as offsets
+     from recs group by kind`,
+    [topic, chunk.partition, chunk.from, chunk.to],
+  );
+  let total = 0;
+  const records: ChunkRecords = { taps: 0, duplicates: 0, deadLettered: {}, heartbeats: 0 };
+  for (const row of rows) {
+    total += row.n;
+    // Offsets with no message (a compacted or transactional topic) never have a record, so
+    // as many distinct offsets as messages, and no more records, means one record each.
+    if (row.offsets !== chunk.messages) return null;
+    if (row.kind === 'tap') records.taps = row.n;
+    else if (row.kind === 'duplicate') records.duplicates = row.n;
+    else if (row.kind === 'heartbeat') records.heartbeats = row.n;
+    else records.deadLettered[row.kind.slice('dead-letter:'.length)] = row.n;
+  }
+  return total === chunk.messages && total > 0 ? records : null;
+}
