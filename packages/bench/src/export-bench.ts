@@ -3,11 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { environmentWith } from '@boarding/config/env';
-import { DAY_QUERY } from '@boarding/export/build-day-file';
+import { refreshValidatorDays } from '@boarding/db/bulk/validator-days';
+import { DAY_QUERY, DAY_QUERY_SETTINGS, dayQueryFor } from '@boarding/export/build-day-file';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestSftpDir, type TestSftpDir } from '@boarding/testing/sftp';
 import { runUndos } from './cleanups';
-import { type ExportChildResult, exportFigures, parseExportChildResult } from './export-figures';
+import {
+  type CurvePoint,
+  type ExportChildResult,
+  exportFigures,
+  parseExportChildResult,
+} from './export-figures';
 import type { Bench, BenchContext } from './harness';
 import { finishLoad, type LoadChildResult, parseLoadChildResult } from './load-simulated-day';
 import { measureCopyOut, withDayLiteral } from './measure-copy-out';
@@ -15,8 +21,17 @@ import { startTsChild } from './ts-child';
 
 /** SPEC §1: benchmark at 2 M taps/day (≈1.1 M of them by matched cards: the file's rows). */
 const DEFAULT_TAPS = 2_000_000;
-/** ≈10,000 rows in the file: the small end of "peak RSS flat from 10 k to 2 M rows". */
-const SMALL_TAPS = 18_000;
+/**
+ * The memory curve: the same export of days of about these many rows, "peak RSS flat from 10 k
+ * to 2 M rows". Each is derived from the large day in its own database (`deriveCurveDay`), not
+ * simulated and loaded again: seconds of setup instead of minutes.
+ */
+const CURVE: { label: string; rows: number }[] = [
+  { label: '10k', rows: 10_000 },
+  { label: '100k', rows: 100_000 },
+  { label: '1m', rows: 1_000_000 },
+  { label: '2m', rows: 2_000_000 },
+];
 const DAY = '2020-11-20';
 const SEED = 42;
 
@@ -102,8 +117,16 @@ async function withSimulatedDay<T>(
   }
 }
 
-/** `exportDay` in its own process (export-child.ts), delivering to the day's private remote dir. */
-async function exportInChild(ctx: BenchContext, day: SimulatedDay): Promise<ExportChildResult> {
+/**
+ * `deliverDayExport` in its own process (export-child.ts), delivering to the day's private remote
+ * dir. The file must hold exactly `expectedRows` rows.
+ */
+async function exportInChild(
+  ctx: BenchContext,
+  day: SimulatedDay,
+  serviceDay: string,
+  expectedRows: number,
+): Promise<ExportChildResult> {
   const env = environmentWith({
     DATABASE_URL: day.database.url,
     EXPORT_DIR: day.dir,
@@ -113,15 +136,16 @@ async function exportInChild(ctx: BenchContext, day: SimulatedDay): Promise<Expo
     EXPORT_GZIP: 'false',
     DELIVERY_ATTEMPTS: '1',
   });
-  ctx.progress(`export: building and delivering ${count(day.expectedRows)} rows in a child process`);
-  const result = parseExportChildResult(await startTsChild(ctx, 'export-child.ts', [DAY], env).done);
+  ctx.progress(
+    `export ${serviceDay}: building and delivering ${count(expectedRows)} rows in a child process`,
+  );
+  const result = parseExportChildResult(await startTsChild(ctx, 'export-child.ts', [serviceDay], env).done);
   if (result.outcome !== 'DELIVERED') throw new Error(`the export ended ${result.outcome}, not DELIVERED`);
-  // The file holds exactly the taps the simulator knows were made by matched cards.
-  if (result.rows !== day.expectedRows) {
-    throw new Error(`the export wrote ${result.rows} rows, the simulator expects ${day.expectedRows}`);
+  if (result.rows !== expectedRows) {
+    throw new Error(`the export wrote ${result.rows} rows, ${expectedRows} were expected`);
   }
   ctx.progress(
-    `export: ${count(result.rows)} rows, ${(result.bytes / 1e6).toFixed(1)} MB: ` +
+    `export ${serviceDay}: ${count(result.rows)} rows, ${(result.bytes / 1e6).toFixed(1)} MB: ` +
       `build ${result.buildSeconds.toFixed(2)} s, deliver ${result.deliverSeconds.toFixed(2)} s, ` +
       `peak RSS ${(result.maxRssKiB / 1024).toFixed(0)} MiB, ${(result.buildMaxRssKiB / 1024).toFixed(0)} MiB ` +
       `by the end of the build (V8 heap ≤ ${result.peakHeapMiB.toFixed(0)} MiB, ` +
@@ -130,30 +154,91 @@ async function exportInChild(ctx: BenchContext, day: SimulatedDay): Promise<Expo
   return result;
 }
 
+/** `day` + `days` days, as YYYY-MM-DD. */
+function dayAfter(day: string, days: number): string {
+  const t = new Date(`${day}T00:00:00Z`);
+  t.setUTCDate(t.getUTCDate() + days);
+  return t.toISOString().slice(0, 10);
+}
+
 /**
- * `exportDay` of a simulated 2 M-tap day (build from PostgreSQL, decrypt, CSV, deliver by SFTP
- * to the local server), as its own process, against the same run's bounds: COPY of the same
- * query to nowhere, and a raw SFTP upload of a file of the same size. The same export of a
- * ~10 k-row day first, for its peak RSS: memory should not grow with the day.
+ * A day of about `rows` file rows made from the large day's stored taps in SQL: `shift` days
+ * later (instants, Kafka stamps and service day moved together), whole validators only (their
+ * sequences stay gap-free for the manifest's completeness), as many whole copies as fit and a
+ * share of the validators for the rest; copies after the first get validator ids of their own
+ * (`…-C2`), so every tap stays one (validator, seq). The registry is the large day's: a match
+ * that ended during that day does not cover the moved taps, so the rows are counted afterwards
+ * by the day query itself, which is what the export must then write.
+ */
+async function deriveCurveDay(
+  pool: TestDatabase['pool'],
+  shift: number,
+  fraction: number,
+): Promise<{ day: string; rows: number }> {
+  const day = dayAfter(DAY, shift);
+  const whole = Math.floor(fraction);
+  const permille = Math.round((fraction - whole) * 1000);
+  await pool.query('select ensure_boardings_partition($1::date)', [day]);
+  await pool.query(
+    `insert into boardings (service_day, validator_id, seq, card_no, tapped_at, mode, line_code,
+       vehicle_id, stop_code, result, reject_reason, match_id, kafka_partition, kafka_offset, kafka_timestamp)
+     select $2::date, case when k.n = 0 then b.validator_id else b.validator_id || '-C' || (k.n + 1) end,
+       b.seq, b.card_no, b.tapped_at + make_interval(days => $3), b.mode, b.line_code, b.vehicle_id,
+       b.stop_code, b.result, b.reject_reason, null, b.kafka_partition, b.kafka_offset,
+       b.kafka_timestamp + make_interval(days => $3)
+     from boardings b cross join generate_series(0, $4::int) k(n)
+     where b.service_day = $1::date
+       and (k.n < $4 or abs(hashtext(b.validator_id)) % 1000 < $5)`,
+    [DAY, day, shift, whole, permille],
+  );
+  await refreshValidatorDays(pool, day);
+  await pool.query('analyze boardings');
+  const counted = await pool.query<{ rows: string }>(`select count(*) as rows from (${dayQueryFor(day)}) q`);
+  return { day, rows: Number(counted.rows[0]?.rows ?? 0) };
+}
+
+/** The memory curve: each day derived, exported and timed, smallest first. */
+async function exportCurve(ctx: BenchContext, large: SimulatedDay): Promise<CurvePoint[]> {
+  const points: CurvePoint[] = [];
+  for (const [i, point] of CURVE.entries()) {
+    const t0 = performance.now();
+    const derived = await deriveCurveDay(large.database.pool, i + 1, point.rows / large.expectedRows);
+    ctx.progress(
+      `curve ${point.label}: ${derived.day} derived in ${since(t0).toFixed(1)} s (not part of the figures), ` +
+        `${count(derived.rows)} rows`,
+    );
+    points.push({ label: point.label, result: await exportInChild(ctx, large, derived.day, derived.rows) });
+  }
+  return points;
+}
+
+/**
+ * `deliverDayExport` of a simulated 2 M-tap day (build from PostgreSQL, decrypt, CSV, deliver by
+ * SFTP to the local server), as its own process, against the same run's bounds: COPY of the same
+ * query (same session settings) to nowhere, and a raw SFTP upload of a file of the same size.
+ * Then the memory curve: the same export of days of ~10 k, 100 k, 1 M and 2 M rows derived from
+ * it, for their peak RSS and time: memory should not grow with the day.
  */
 export const exportBench: Bench = {
   name: 'export',
   description:
-    'simulated 2 M-tap day: exportDay build + SFTP delivery vs COPY TO STDOUT and raw upload bounds; peak RSS',
+    'simulated 2 M-tap day: export build + SFTP delivery vs COPY TO STDOUT and raw upload bounds; peak RSS and time at 10 k–2 M rows',
   async run(ctx) {
     const taps = ctx.options.taps ?? DEFAULT_TAPS;
-    const small = await withSimulatedDay(ctx, SMALL_TAPS, 'small', (day) => exportInChild(ctx, day));
     const figures = await withSimulatedDay(ctx, taps, 'large', async (day) => {
       ctx.progress('bound 1: COPY (the day query) TO STDOUT, bytes dropped');
       const copyOut = await measureCopyOut({
         pool: day.database.pool,
         query: withDayLiteral(DAY_QUERY, DAY),
+        settings: DAY_QUERY_SETTINGS,
         progress: ctx.progress,
       });
-      const large = await exportInChild(ctx, day);
+      // The file holds exactly the taps the simulator knows were made by matched cards.
+      const large = await exportInChild(ctx, day, DAY, day.expectedRows);
       ctx.progress('bound 2: raw SFTP upload of a file of the same size');
       const upload = await ctx.limits.sftpUpload(large.bytes);
-      return exportFigures({ large, small, copyOut, upload });
+      const curve = await exportCurve(ctx, day);
+      return exportFigures({ large, curve, copyOut, upload });
     });
     for (const figure of figures) ctx.record(figure);
   },

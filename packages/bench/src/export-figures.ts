@@ -42,21 +42,27 @@ export function parseExportChildResult(stdout: string): ExportChildResult {
   };
 }
 
+/** One point of the memory curve: the same export of a day of about `label` rows. */
+export type CurvePoint = { label: string; result: ExportChildResult };
+
 /**
  * The export's figures against its same-run bounds. The two stages are bounded separately
  * (`build` by COPY of the same query, `deliver` by a raw upload of a file of the same size);
  * the whole is bounded by the slower of the two in rows/s, since a pipeline cannot beat its
- * slowest stage. `peak-rss` is bounded by the peak RSS of the same export of a ~10 k-row day:
- * its ratio (small / large) is 1 when memory is flat in the size of the day.
+ * slowest stage. `peak-rss` is bounded by the peak RSS of the same export of the curve's
+ * smallest day (~10 k rows): its ratio (small / large) is 1 when memory is flat in the size of
+ * the day. The curve's points (rows, time, peak RSS of each) follow, smallest first.
  */
 export function exportFigures(input: {
   large: ExportChildResult;
-  small: ExportChildResult;
+  curve: CurvePoint[];
   copyOut: Rate;
   /** A raw SFTP upload of `large.bytes` bytes. */
   upload: Rate;
 }): FigureInput[] {
-  const { large, small, copyOut, upload } = input;
+  const { large, curve, copyOut, upload } = input;
+  const small = curve[0]?.result;
+  if (small === undefined) throw new RangeError('the memory curve has no point');
   if (upload.amount !== large.bytes) {
     throw new RangeError(
       `the upload bound moved ${upload.amount} bytes, the export delivered ${large.bytes}`,
@@ -90,5 +96,10 @@ export function exportFigures(input: {
     { figure: 'peak-rss', value: mib(large.maxRssKiB), unit: 'MiB', bound: mib(small.maxRssKiB) },
     { figure: 'rows', value: large.rows, unit: 'rows' },
     { figure: 'file-size', value: large.bytes / 1e6, unit: 'MB' },
+    ...curve.flatMap(({ label, result }) => [
+      { figure: `curve-${label}-rows`, value: result.rows, unit: 'rows' },
+      { figure: `curve-${label}-time`, value: result.totalSeconds, unit: 's' },
+      { figure: `curve-${label}-peak-rss`, value: mib(result.maxRssKiB), unit: 'MiB' },
+    ]),
   ];
 }

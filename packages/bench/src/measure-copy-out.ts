@@ -28,10 +28,14 @@ export function withDayLiteral(query: string, day: string): string {
 export async function measureCopyOut(options: {
   pool: Pool;
   query: string;
+  /** `set local …` statements the query runs under (the export's own session settings). */
+  settings?: string;
   progress: (message: string) => void;
 }): Promise<Rate & { rows: number; bytes: number }> {
   const client = await options.pool.connect();
   try {
+    await client.query('begin');
+    if (options.settings) await client.query(options.settings);
     let bytes = 0;
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -43,11 +47,15 @@ export async function measureCopyOut(options: {
     const started = performance.now();
     await pipeline(copy, sink);
     const seconds = (performance.now() - started) / 1000;
+    await client.query('commit');
     const rows = copy.rowCount;
     options.progress(
       `copy-out: ${rows.toLocaleString('en-US')} rows (${(bytes / 1e6).toFixed(1)} MB of COPY text) in ${seconds.toFixed(2)} s`,
     );
     return { value: rows / seconds, unit: 'rows/s', amount: rows, seconds, rows, bytes };
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
   } finally {
     client.release();
   }

@@ -110,6 +110,37 @@ describe('buildDayFile', () => {
     await expect(build).rejects.toThrow(/^decryption failed \(\w+\)$/);
   });
 
+  it('fails mid-stream on a large day without hanging, and leaves its connection fit for the next build', async () => {
+    // 60,000 taps of card A (~13 MB of COPY: more than the socket holds, so the failure comes
+    // while PostgreSQL is still sending).
+    await db.pool.query("select ensure_boardings_partition('2020-11-21')");
+    await db.pool.query(
+      `insert into boardings (service_day, validator_id, seq, card_no, tapped_at, mode, line_code, vehicle_id, stop_code,
+                              result, reject_reason, match_id, kafka_partition, kafka_offset, kafka_timestamp)
+       select '2020-11-21', 'BUS-7-1', n, '0400000000000A01', timestamptz '2020-11-21T00:00:00+03:00' + n * interval '1 second',
+              'BUS', '202', null, '10345', 'ACCEPTED', null, null, 0, n, timestamptz '2020-11-21T00:00:00+03:00'
+       from generate_series(1, 60000) n`,
+    );
+    const wrongKey = buildDayFile({
+      pool: db.pool,
+      keyring: createKeyringForTests(),
+      day: '2020-11-21',
+      path: join(dir, 'large-wrong-key.csv'),
+    });
+    await expect(wrongKey).rejects.toThrow(/^decryption failed \(\w+\)$/);
+    const path = join(dir, 'large.csv');
+    const built = await buildDayFile({ pool: db.pool, keyring, day: '2020-11-21', path });
+    const lines = (await readFile(path, 'utf8')).split('\r\n');
+    expect(built.rows).toBe(60_000);
+    expect(lines).toHaveLength(60_002);
+    expect(lines[1]).toBe(
+      '10000000146,ABCD1234X9,0400000000000A01,KISISEL,2020-11-21T00:00:01+03:00,OTOBUS,202,,10345,BUS-7-1,1,KABUL,',
+    );
+    expect(lines[60_000]).toBe(
+      '10000000146,ABCD1234X9,0400000000000A01,KISISEL,2020-11-21T16:40:00+03:00,OTOBUS,202,,10345,BUS-7-1,60000,KABUL,',
+    );
+  });
+
   it('joins the registry as it stands at build time: a back-dated correction changes the file', async () => {
     const ctx = { db: db.db, keyring, actor: { id: 'admin', channel: 'ADMIN' as const } };
     const { rows } = await db.pool.query<{ id: number }>(

@@ -1,43 +1,28 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { isCalendarDay } from '@boarding/contracts/time';
 import { withTransaction } from '@boarding/db/transaction';
 import type { Keyring } from '@boarding/encryption/keyring';
 import { KeyringWorkerPool } from '@boarding/encryption/keyring-worker-pool';
-import { stringify } from 'csv-stringify';
 import type { Pool, PoolClient } from 'pg';
-import Cursor from 'pg-cursor';
-import { DAY_FILE_CSV_OPTIONS, toDayFileRecord } from './day-file-format';
-import { type OpenedColumns, packBlobs } from './decrypt-batch';
+import { to as copyTo } from 'pg-copy-streams';
+import { CopyTupleBatcher } from './copy-tuples';
+import { DAY_FILE_COLUMNS } from './day-file-format';
+import { ClearCells, clearCellsOf, DayRows, formatDayRows } from './day-file-rows';
+import type { OpenedColumns } from './decrypt-batch';
 import { DECRYPT_JOBS_MODULE, keyringJobs } from './decrypt-jobs';
-
-type DbRow = {
-  tc_enc: Buffer;
-  hes_enc: Buffer;
-  card_no: string;
-  kind: string;
-  tapped_ms: string;
-  mode: string;
-  line_code: string;
-  vehicle_id: string | null;
-  stop_code: string | null;
-  validator_id: string;
-  seq: string;
-  result: string;
-  reject_reason: string | null;
-};
 
 /**
  * Every stored tap of day D whose card had a match at tapped_at, joined against the registry AS
  * IT STANDS NOW (a back-dated correction changes the file), in SPEC §4 order: instant (ms),
- * validator id in byte order, seq.
+ * validator id in byte order, seq. Columns as day-file-rows.ts reads them (binary COPY).
  */
 export const DAY_QUERY = `
-  select p.tc_enc, m.hes_enc, b.card_no, c.kind,
-         (extract(epoch from b.tapped_at) * 1000)::bigint::text as tapped_ms,
+  select m.id, p.tc_enc, m.hes_enc, b.card_no, c.kind,
+         (extract(epoch from b.tapped_at) * 1000)::bigint as tapped_ms,
          b.mode, b.line_code, b.vehicle_id, b.stop_code, b.validator_id, b.seq, b.result, b.reject_reason
   from boardings b
   join cards c on c.card_no = b.card_no
@@ -47,8 +32,19 @@ export const DAY_QUERY = `
   where b.service_day = $1::date
   order by b.tapped_at, b.validator_id collate "C", b.seq`;
 
-/** Rows per cursor fetch: three batches are in flight (fetched, decrypting, written); 1,000 measured as fast as 5,000 and 50 MiB lighter. */
-const BATCH_ROWS = 1000;
+/**
+ * The export session's settings: the day is joined with hash joins (in parallel where PostgreSQL
+ * has workers: COPY, unlike a cursor, may use them) and sorted in memory (at 128 MB it spilled
+ * 257 MB to disk before the first row); no JIT, whose compile time a one-off query never wins back.
+ */
+export const DAY_QUERY_SETTINGS = "set local work_mem = '256MB'; set local jit = off";
+
+/** Bytes of COPY tuples per batch (~1,100 rows): small enough to keep memory flat, large enough that a worker message costs nothing. */
+const BATCH_BYTES = 256 * 1024;
+/** Jobs sent and not yet written: enough to keep every worker busy while the oldest is written. */
+const IN_FLIGHT = 6;
+/** Worker threads opening TC and HES: the costliest part of a row, beside this thread's parsing and CSV. */
+const WORKERS = 2;
 
 export type BuiltDayFile<T = undefined> = {
   path: string;
@@ -77,10 +73,21 @@ function digestTap(): { tap: Transform; result: () => { bytes: number; sha256: s
 }
 
 /**
- * Stream day D from PostgreSQL (a cursor, 1,000 rows at a time: the day is never held in memory)
- * through csv-stringify (and gzip when asked; zlib writes no time stamp, so the same CSV always
- * gives the same .gz bytes) to `path`. TC and HES are decrypted here and nowhere else.
- * `inSnapshot` runs in the same read-only snapshot after the rows (the manifest's stats).
+ * The day query with the day written in: COPY takes no parameters. Only a checked calendar day
+ * (`YYYY-MM-DD`) ever reaches the SQL text.
+ */
+export function dayQueryFor(day: string): string {
+  if (!isCalendarDay(day)) throw new Error('day must be a date as YYYY-MM-DD');
+  return DAY_QUERY.replace('$1', `'${day}'`);
+}
+
+/**
+ * Stream day D from PostgreSQL (binary COPY of `DAY_QUERY`, read as fast as the file is written:
+ * the day is never held in memory) to `path`: batches of whole tuples are formatted into CSV
+ * bytes on this thread (day-file-rows.ts), their TC and HES opened on worker threads once per
+ * match (here and nowhere else), written in order, hashed, optionally through gzip (zlib writes
+ * no time stamp, so the same CSV always gives the same .gz bytes). `inSnapshot` runs in the same
+ * read-only snapshot after the rows (the manifest's stats).
  */
 export async function buildDayFile<T = undefined>(options: {
   pool: Pool;
@@ -89,87 +96,116 @@ export async function buildDayFile<T = undefined>(options: {
   path: string;
   gzip?: boolean;
   inSnapshot?: (client: PoolClient, rows: number) => Promise<T>;
-  /** Rows written so far, after each cursor batch (a progress bar). */
+  /** Rows written so far, after each batch (a progress bar). */
   onRows?: (rows: number) => void;
 }): Promise<BuiltDayFile<T>> {
-  if (!isCalendarDay(options.day)) throw new Error('day must be a date as YYYY-MM-DD');
-  // TC and HES are opened on one worker thread, so this thread only parses, formats and writes:
-  // on two cores, PostgreSQL has finished its sort by the time rows stream, and the second core
-  // would otherwise sit idle (measured: decryption is a third of a build). One worker answers
-  // batches in the order sent; its heap is capped, since it only holds the batches in flight.
-  const decryptor = KeyringWorkerPool.start({
+  const query = dayQueryFor(options.day);
+  // TC and HES are opened on worker threads (AES-GCM's per-value setup is most of a row's cost),
+  // this thread parses the tuples, formats and writes; the workers' heaps are capped, since they
+  // hold only the batches in flight.
+  const workers = KeyringWorkerPool.start({
     keyring: options.keyring,
-    workers: 1,
+    workers: WORKERS,
     jobs: keyringJobs,
     jobsModule: DECRYPT_JOBS_MODULE,
     label: 'decryption',
-    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
   });
+  const clear = new ClearCells();
   const content = digestTap();
   const written = digestTap();
   let rows = 0;
   // One snapshot for the whole file: rows and registry from the same instant.
   const inOneSnapshot = async (client: PoolClient): Promise<T> => {
-    // The whole day is read, not its first rows: plan for all of it (hash joins and one sort, not
-    // an index lookup per tap), with the memory to sort it without spilling to disk.
-    await client.query(
-      "set local cursor_tuple_fraction = 1; set local work_mem = '128MB'; set local jit = off",
-    );
-    const cursor = client.query(new Cursor<DbRow>(DAY_QUERY, [options.day]));
-    type Decrypting = { batch: DbRow[]; opened: Promise<OpenedColumns> };
-    /** The rows of one batch, its clear values zipped back in by position. */
-    async function* format({ batch, opened }: Decrypting) {
+    await client.query(DAY_QUERY_SETTINGS);
+    const copy = client.query(copyTo(`copy (${query}) to stdout (format binary)`));
+    const batcher = new CopyTupleBatcher(BATCH_BYTES);
+    type Pending = {
+      batch: DayRows;
+      cells: (string | undefined)[];
+      opening: number[];
+      opened: Promise<OpenedColumns>;
+    };
+    /** A batch's rows whose TC and HES are not at hand are sent to a worker, once per match. */
+    const open = (tuples: Buffer): Pending => {
+      const batch = new DayRows(tuples);
+      const cells: (string | undefined)[] = new Array(batch.rows);
+      const opening: number[] = [];
+      const asked = new Set<number>();
+      for (let r = 0; r < batch.rows; r++) {
+        const id = batch.matchId(r);
+        const known = clear.get(id);
+        // Held by reference: the cache may drop it before this batch is written.
+        if (known !== undefined) cells[r] = known;
+        else if (!asked.has(id)) {
+          asked.add(id);
+          opening.push(r);
+        }
+      }
+      const opened =
+        opening.length > 0
+          ? workers.run('openBlobs', batch.sealed(opening))
+          : Promise.resolve({ tc: '', hes: '' });
+      // Awaited in order later; if an earlier one throws first, this failure is not unhandled.
+      opened.catch(() => undefined);
+      return { batch, cells, opening, opened };
+    };
+    const ready = async ({ batch, cells, opening, opened }: Pending): Promise<Buffer> => {
       const { tc, hes } = await opened;
       const tcs = tc.split('\n');
       const heses = hes.split('\n');
-      for (let i = 0; i < batch.length; i++) {
-        const r = batch[i] as DbRow;
-        rows++;
-        yield toDayFileRecord({
-          tcKimlikNo: tcs[i] ?? '',
-          hesCode: heses[i] ?? '',
-          cardNo: r.card_no,
-          cardKind: r.kind,
-          tappedAtMs: Number(r.tapped_ms),
-          mode: r.mode,
-          lineCode: r.line_code,
-          vehicleId: r.vehicle_id,
-          stopCode: r.stop_code,
-          validatorId: r.validator_id,
-          seq: Number(r.seq),
-          result: r.result,
-          rejectReason: r.reject_reason,
-        });
+      const byId = new Map<number, string>();
+      for (const [i, r] of opening.entries()) {
+        const id = batch.matchId(r);
+        const cell = clearCellsOf(tcs[i] ?? '', heses[i] ?? '');
+        clear.set(id, cell);
+        byId.set(id, cell);
       }
-    }
-    async function* records() {
-      // A pipeline of three: PostgreSQL produces batch k+2 while the worker decrypts k+1 and this
-      // thread formats and writes k (two cores busy instead of taking turns).
-      let next = cursor.read(BATCH_ROWS);
-      let previous: Decrypting | undefined;
-      let fetched = 0;
-      for (;;) {
-        const batch = await next;
-        if (batch.length === 0) break;
-        next = cursor.read(BATCH_ROWS);
-        // Awaited on a later turn; if this turn throws first, its failure must not go unhandled.
-        next.catch(() => undefined);
-        const current: Decrypting = { batch, opened: decryptor.run('openBlobs', packBlobs(batch)) };
-        current.opened.catch(() => undefined);
-        if (previous) yield* format(previous);
-        previous = current;
-        fetched += batch.length;
-        options.onRows?.(fetched);
+      for (let r = 0; r < batch.rows; r++) cells[r] ??= byId.get(batch.matchId(r));
+      const formatted = formatDayRows(batch, cells);
+      if ('unknownCode' in formatted) {
+        const { what, value } = formatted.unknownCode;
+        throw new Error(`no day-file code for ${what} ${JSON.stringify(value)}`);
       }
-      if (previous) yield* format(previous);
-      await cursor.close();
+      rows += formatted.rows;
+      options.onRows?.(rows);
+      return formatted.csv;
+    };
+    async function* csvChunks() {
+      yield Buffer.from(`${DAY_FILE_COLUMNS.join(',')}\r\n`, 'latin1');
+      // Read in stream order, written in the same order: batch k+IN_FLIGHT is read from
+      // PostgreSQL while the workers open the ones before and this thread writes k.
+      const inFlight: Pending[] = [];
+      // Not destroyed when this loop ends early: a COPY cut off mid-stream leaves its connection
+      // waiting for the rest, so a failure drains it instead (below) and the rollback can run.
+      const stream: AsyncIterable<Buffer> = {
+        [Symbol.asyncIterator]: () => copy.iterator({ destroyOnReturn: false }),
+      };
+      for await (const chunk of stream) {
+        for (const tuples of batcher.push(chunk)) inFlight.push(open(tuples));
+        while (inFlight.length >= IN_FLIGHT) {
+          const next = inFlight.shift();
+          if (next) yield await ready(next);
+        }
+      }
+      batcher.end();
+      for (const pending of inFlight) yield await ready(pending);
     }
     // TC and HES in clear: readable by the owner only.
     const file = createWriteStream(options.path, { mode: 0o600 });
-    const source = Readable.from(records());
-    const csv = stringify(DAY_FILE_CSV_OPTIONS);
-    if (options.gzip) await pipeline(source, csv, content.tap, createGzip(), written.tap, file);
-    else await pipeline(source, csv, content.tap, written.tap, file);
+    const source = Readable.from(csvChunks());
+    try {
+      if (options.gzip) await pipeline(source, content.tap, createGzip(), written.tap, file);
+      else await pipeline(source, content.tap, written.tap, file);
+    } catch (err) {
+      // The rollback of withTransaction needs the connection idle: the rest of the COPY is read
+      // and dropped (a COPY that failed in PostgreSQL has already ended).
+      if (!copy.destroyed && !copy.readableEnded) {
+        copy.resume();
+        await finished(copy).catch(() => undefined);
+      }
+      throw err;
+    }
     return options.inSnapshot ? options.inSnapshot(client, rows) : (undefined as T);
   };
   let extra: T;
@@ -180,7 +216,7 @@ export async function buildDayFile<T = undefined>(options: {
       'begin isolation level repeatable read read only',
     );
   } finally {
-    await decryptor.close();
+    await workers.close();
   }
   const csvDigest = content.result();
   const fileDigest = written.result();

@@ -21,15 +21,16 @@ export const DAY_FILE_COLUMNS = [
   'red_nedeni',
 ] as const;
 
-const MODE: Record<string, string> = {
+/** SPEC §4's codes of the stored values; day-file-rows.ts writes the same from these. */
+export const MODE_CODES: Record<string, string> = {
   BUS: 'OTOBUS',
   METRO: 'METRO',
   FERRY: 'VAPUR',
   TRAM: 'TRAMVAY',
   SUBURBAN_RAIL: 'BANLIYO',
 };
-const KIND: Record<string, string> = { PERSONAL: 'KISISEL', ANONYMOUS: 'HAMILINE' };
-const RESULT: Record<string, string> = { ACCEPTED: 'KABUL', REJECTED: 'RED' };
+export const KIND_CODES: Record<string, string> = { PERSONAL: 'KISISEL', ANONYMOUS: 'HAMILINE' };
+export const RESULT_CODES: Record<string, string> = { ACCEPTED: 'KABUL', REJECTED: 'RED' };
 
 /** A boarding joined with its match, TC and HES already decrypted (export path only). */
 export type DayFileRow = {
@@ -66,15 +67,15 @@ export function toDayFileRecord(r: DayFileRow): string[] {
     r.tcKimlikNo,
     r.hesCode,
     r.cardNo,
-    code(KIND, r.cardKind, 'card kind'),
+    code(KIND_CODES, r.cardKind, 'card kind'),
     istanbulSeconds(r.tappedAtMs),
-    code(MODE, r.mode, 'mode'),
+    code(MODE_CODES, r.mode, 'mode'),
     r.lineCode,
     r.vehicleId ?? '',
     r.stopCode ?? '',
     r.validatorId,
     String(r.seq),
-    code(RESULT, r.result, 'result'),
+    code(RESULT_CODES, r.result, 'result'),
     r.rejectReason ?? '',
   ];
 }

@@ -3,25 +3,17 @@ import { decryptField } from '@boarding/encryption/field-cipher';
 import type { Keyring } from '@boarding/encryption/keyring';
 
 /**
- * One cursor batch's sealed TC and HES values, packed for a worker: each column's blobs
- * concatenated into one buffer with their lengths, so the message is two copies, not 10,000
- * structured clones.
+ * One batch's sealed TC and HES values (those not opened already), packed for a worker: each
+ * column's blobs concatenated into one buffer with their lengths, so the message is two copies,
+ * not thousands of structured clones.
  */
-export type PackedBlobs = { tc: Uint8Array; tcLengths: number[]; hes: Uint8Array; hesLengths: number[] };
+// Lengths as typed arrays: a plain array is cloned into the worker value by value, a typed array in one copy.
+export type PackedBlobs = { tc: Uint8Array; tcLengths: Int32Array; hes: Uint8Array; hesLengths: Int32Array };
 
 /** The clear values, each column joined by LF (TC is 11 digits, HES 10 letters/digits: no LF). */
 export type OpenedColumns = { tc: string; hes: string };
 
-export function packBlobs(rows: { tc_enc: Buffer; hes_enc: Buffer }[]): PackedBlobs {
-  return {
-    tc: Buffer.concat(rows.map((r) => r.tc_enc)),
-    tcLengths: rows.map((r) => r.tc_enc.length),
-    hes: Buffer.concat(rows.map((r) => r.hes_enc)),
-    hesLengths: rows.map((r) => r.hes_enc.length),
-  };
-}
-
-function openColumn(keyring: Keyring, packed: Uint8Array, lengths: number[], context: string): string {
+function openColumn(keyring: Keyring, packed: Uint8Array, lengths: Int32Array, context: string): string {
   const out: string[] = new Array(lengths.length);
   let at = 0;
   for (let i = 0; i < lengths.length; i++) {

@@ -2,7 +2,7 @@ import type { KeyringJobs } from '@boarding/encryption/keyring-worker-pool';
 import { openBlobs } from './decrypt-batch';
 
 /**
- * What the day file's keyring worker runs. The worker loads this module by its path, so the
+ * What the day file's keyring workers run. The worker loads this module by its path, so the
  * export keeps the name `keyringJobs`.
  */
 export const keyringJobs = { openBlobs } satisfies KeyringJobs;
