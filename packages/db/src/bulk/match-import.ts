@@ -41,10 +41,9 @@ export type ImportApplyResult = {
   cards: number;
 };
 
-export async function createImportStaging(client: PoolClient): Promise<void> {
-  // Temporary: private to this session, not WAL-logged, dropped at commit or rollback.
-  await client.query(`
-    create temp table import_staging (
+// Columns of the staging table and of the streaming path's chunk table: the COPY text of
+// formatStagedMatch, in this order.
+const STAGED_COLUMNS = `
       line integer not null,
       card_no text not null,
       card_kind text not null,
@@ -53,8 +52,13 @@ export async function createImportStaging(client: PoolClient): Promise<void> {
       hes_index bytea not null,
       hes_enc bytea not null,
       valid_from timestamptz not null,
-      valid_to timestamptz
-    ) on commit drop`);
+      valid_to timestamptz`;
+const STAGED_COLUMN_LIST =
+  'line, card_no, card_kind, tc_index, tc_enc, hes_index, hes_enc, valid_from, valid_to';
+
+export async function createImportStaging(client: PoolClient): Promise<void> {
+  // Temporary: private to this session, not WAL-logged, dropped at commit or rollback.
+  await client.query(`create temp table import_staging (${STAGED_COLUMNS}) on commit drop`);
 }
 
 const hex = (b: Buffer) => `\\\\x${b.toString('hex')}`;
@@ -70,11 +74,7 @@ export async function copyIntoImportStaging(
   client: PoolClient,
   chunks: AsyncIterable<string>,
 ): Promise<void> {
-  const sink = client.query(
-    copyFrom(
-      'copy import_staging (line, card_no, card_kind, tc_index, tc_enc, hes_index, hes_enc, valid_from, valid_to) from stdin',
-    ),
-  );
+  const sink = client.query(copyFrom(`copy import_staging (${STAGED_COLUMN_LIST}) from stdin`));
   await pipeline(Readable.from(chunks), sink);
   await client.query('analyze import_staging');
 }
@@ -227,5 +227,74 @@ export async function applyImportStaging(
     unchanged: unchanged.rows[0]?.n ?? 0,
     persons: personsRes.rowCount ?? 0,
     cards: cardsRes.rowCount ?? 0,
+  };
+}
+
+/**
+ * The streaming path: rows are applied chunk by chunk while the file is still being read and
+ * sealed, with no staging table and no set-based checks. It relies on the exclusion constraints
+ * to refuse whatever the checks would have reported: any overlap with a live match (which also
+ * covers a row repeating or closing one) or between two rows of the file raises 23P01. Card
+ * kinds are checked after each chunk's cards are in (a card takes the kind of its first line,
+ * so a later line with the other kind, or a registered card of the other kind, shows). The
+ * caller runs it inside a savepoint and, on any refusal, rolls back to it and takes the staged
+ * path, which names every rejected line.
+ */
+export async function createImportChunk(client: PoolClient): Promise<void> {
+  await client.query(`create temp table import_chunk (${STAGED_COLUMNS}) on commit drop`);
+}
+
+/** What one chunk added; `kindConflict`: a line's card kind differs from its card's (nothing of the chunk's matches was inserted). */
+export type ImportChunkResult = { inserted: number; persons: number; cards: number; kindConflict: boolean };
+
+/** Replace the chunk table's rows by `copyText` (formatStagedMatch lines) and apply them. */
+export async function applyImportChunk(
+  client: PoolClient,
+  copyText: string,
+  who: { actor: string; channel: string },
+): Promise<ImportChunkResult> {
+  await client.query('truncate import_chunk');
+  await pipeline(
+    Readable.from([copyText]),
+    client.query(copyFrom(`copy import_chunk (${STAGED_COLUMN_LIST}) from stdin`)),
+  );
+  // Without statistics the planner takes the chunk for a few rows or for many; either way it
+  // may hash the whole of cards or persons for every chunk instead of probing their indexes.
+  await client.query('analyze import_chunk');
+  // File order, so a card and a person take their first line's kind and seal, as the staged path does.
+  const cards = await client.query(`
+    insert into cards (card_no, kind)
+    select card_no, card_kind from (
+      select distinct on (card_no) card_no, card_kind, line from import_chunk order by card_no, line
+    ) f order by line
+    on conflict (card_no) do nothing`);
+  const kinds = await client.query(`
+    select 1 from import_chunk s join cards c on c.card_no = s.card_no where c.kind <> s.card_kind limit 1`);
+  if ((kinds.rowCount ?? 0) > 0) {
+    return { inserted: 0, persons: 0, cards: cards.rowCount ?? 0, kindConflict: true };
+  }
+  const persons = await client.query(`
+    insert into persons (tc_index, tc_enc)
+    select tc_index, tc_enc from (
+      select distinct on (tc_index) tc_index, tc_enc, line from import_chunk order by tc_index, line
+    ) f order by line
+    on conflict (tc_index) do nothing`);
+  // Ids by index probes: a join would hash the whole of cards and persons for every chunk once
+  // the registry is big (the planner's choice at 50 k cards already), a cost growing with it.
+  const inserted = await client.query(
+    `
+    insert into matches (card_id, person_id, hes_enc, hes_index, valid_from, valid_to, channel, actor)
+    select (select c.id from cards c where c.card_no = s.card_no),
+           (select p.id from persons p where p.tc_index = s.tc_index),
+           s.hes_enc, s.hes_index, s.valid_from, s.valid_to, $1, $2
+    from import_chunk s
+    order by s.line`,
+    [who.channel, who.actor],
+  );
+  return {
+    inserted: inserted.rowCount ?? 0,
+    persons: persons.rowCount ?? 0,
+    cards: cards.rowCount ?? 0,
+    kindConflict: false,
   };
 }

@@ -443,3 +443,88 @@ describe('importMatches', () => {
     expect(readFileSync(rejectsPath, 'utf8').split('\n')[1]).toMatch(/^2,TIME_NO_OFFSET,/);
   });
 });
+
+describe('importMatches of a file bigger than one chunk (applied while it is read)', () => {
+  const f = useRegistryFixture('reg_import_chunks');
+  let ctx: RegistryContext;
+  // More rows than one chunk of the streaming path (4 MiB of COPY text, ~12,000 rows).
+  const ROWS = 15_000;
+
+  beforeAll(() => {
+    ctx = f.ctx({ actor: { id: 'importer', channel: 'IMPORT' } });
+  });
+
+  /** persons, cards, matches, card_status, card_status_outbox. */
+  const counts = async () => {
+    const { rows } = await f.database.pool.query<{ n: number[] }>(
+      `select array[(select count(*) from persons), (select count(*) from cards), (select count(*) from matches),
+                    (select count(*) from card_status), (select count(*) from card_status_outbox)]::int[] as n`,
+    );
+    return rows[0]?.n;
+  };
+
+  it('applies every row and leaves each card its status and one outbox row', async () => {
+    const ids = Array.from({ length: ROWS }, () => f.identity());
+    const kindOf = (i: number) => (i % 3 === 0 ? 'ANONYMOUS' : 'PERSONAL');
+    const report = await importMatches({
+      ctx,
+      pool: f.database.pool,
+      input: { path: csv(ids.map((id, i) => row(id, T0, '', id.hes, kindOf(i)))) },
+    });
+    expect(report).toMatchObject({
+      outcome: 'APPLIED',
+      rows: ROWS,
+      invalid: 0,
+      applied: { inserted: ROWS, closed: 0, unchanged: 0, persons: ROWS, cards: ROWS },
+    });
+    expect(await counts()).toEqual([ROWS, ROWS, ROWS, ROWS, ROWS]);
+    const statuses = await f.database.pool.query(
+      `select s.status, count(*)::int as n from card_status s join cards c on c.id = s.card_id
+       where c.card_no = any($1) group by s.status`,
+      [ids.map((id) => id.cardNo)],
+    );
+    expect(statuses.rows).toEqual([{ status: 'ALLOWED', n: ROWS }]);
+    const kinds = await f.database.pool.query<{ card_no: string; kind: string }>(
+      'select card_no, kind from cards where card_no = any($1)',
+      [ids.map((id) => id.cardNo)],
+    );
+    const kindByCard = new Map(kinds.rows.map((r) => [r.card_no, r.kind]));
+    expect(ids.filter((id, i) => kindByCard.get(id.cardNo) !== kindOf(i))).toEqual([]);
+    const last = ids[ROWS - 1] as Identity;
+    const seen = await findMatchAt({ ctx, input: { cardNo: last.cardNo, at: d(T1), reveal: true } });
+    expect(seen?.tcKimlikNo).toBe(last.tc);
+  });
+
+  it('a clash in the last chunk undoes the chunks already applied: REJECTED with the line named, nothing left', async () => {
+    const before = (await counts()) ?? [];
+    const ids = Array.from({ length: ROWS }, () => f.identity());
+    const first = ids[0] as Identity;
+    const intruder = f.identity();
+    // The last line takes the first line's card while that match is open: found only after
+    // the first chunk went in.
+    const lines = [
+      ...ids.map((id) => row(id, T0)),
+      row(intruder, T1, '', intruder.hes, 'PERSONAL', first.cardNo),
+    ];
+
+    const strict = await importMatches({ ctx, pool: f.database.pool, input: { path: csv(lines) } });
+    expect(strict).toMatchObject({ outcome: 'REJECTED', rows: ROWS + 1, invalid: 1, applied: null });
+    expect(strict.rejects.map(formatReject)).toEqual([
+      `line ${ROWS + 2}: OVERLAP_IN_FILE (overlaps line 2 for the same card)`,
+    ]);
+    expect(await counts()).toEqual(before);
+
+    const lenient = await importMatches({
+      ctx,
+      pool: f.database.pool,
+      input: { path: csv(lines), skipInvalid: true },
+    });
+    expect(lenient).toMatchObject({
+      outcome: 'APPLIED',
+      invalid: 1,
+      applied: { inserted: ROWS, closed: 0, unchanged: 0, persons: ROWS, cards: ROWS },
+    });
+    expect(await counts()).toEqual(before.map((n) => n + ROWS));
+    expect(await matchRows(f.database.pool, 'c.card_no = $1', [first.cardNo])).toHaveLength(1);
+  });
+});

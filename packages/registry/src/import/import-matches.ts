@@ -1,8 +1,10 @@
 import { basename } from 'node:path';
 import { maskCardNo } from '@boarding/contracts/mask';
 import {
+  applyImportChunk,
   applyImportStaging,
   copyIntoImportStaging,
+  createImportChunk,
   createImportStaging,
   discardStagedLines,
   findImportConflicts,
@@ -15,7 +17,7 @@ import { z } from 'zod';
 import type { RegistryContext } from '../context';
 import { mapConstraintError } from '../errors';
 import { parseInput } from '../input';
-import { type ReadProgress, readImportFile } from './read-import-file';
+import { type ImportFileReader, type ReadProgress, readImportFile } from './read-import-file';
 import { type Reject, RejectLog } from './reject-log';
 
 export const ImportMatchesInput = z.object({
@@ -53,6 +55,87 @@ class ImportRejected extends Error {
   }
 }
 
+/** Thrown inside the streaming apply: this file needs the staged path (see applyWhileReading). */
+class StreamingRefused extends Error {
+  constructor() {
+    super('the file cannot be applied while reading');
+    this.name = 'StreamingRefused';
+  }
+}
+
+const PG_EXCLUSION_VIOLATION = '23P01';
+// ~12,000 rows of COPY text a chunk: big enough that a chunk's fixed costs (COPY, ANALYZE, five
+// statements) stay small beside its rows, small enough that the first refusal comes early.
+const STREAM_CHUNK_CHARS = 4 << 20;
+// Sealed batches (2,000 rows each) kept in flight while a chunk is applied: the workers seal
+// the next two or three chunks meanwhile.
+const STREAM_READ_AHEAD = 16;
+
+type Streamed = { applied: ImportApplyResult; rejects: Reject[]; reader: ImportFileReader };
+
+/**
+ * The fast path for a file that only adds history (the common case, a first import above
+ * all): apply chunk by chunk while the rest is still being read and sealed, so PostgreSQL's
+ * work (above all the two GiST exclusion indexes, row by row) overlaps the sealing instead of
+ * following it. Inside a savepoint; `null` after rolling back to it when the file needs the
+ * staged path: an exclusion violation (an overlap in the file or with a live match, a repeated
+ * or closed match), a card kind conflict, or, without skipInvalid, any invalid line. The
+ * staged path then reads the file again and names every rejected line, so the rules and the
+ * report are the staged path's whichever way the rows went in.
+ */
+async function applyWhileReading(
+  client: PoolClient,
+  ctx: RegistryContext,
+  data: z.output<typeof ImportMatchesInput>,
+  onProgress: (p: ImportProgress) => void,
+): Promise<Streamed | null> {
+  const held: Reject[] = [];
+  let invalidLine = false;
+  const reader = readImportFile(
+    data.path,
+    ctx.keyring,
+    {
+      add: (r) => {
+        invalidLine = true;
+        held.push(r);
+      },
+    },
+    (p) => onProgress({ ...p, phase: 'reading' }),
+    { readAhead: STREAM_READ_AHEAD },
+  );
+  const who = { actor: ctx.actor.id, channel: ctx.actor.channel };
+  const applied: ImportApplyResult = { inserted: 0, closed: 0, unchanged: 0, persons: 0, cards: 0 };
+  let text = '';
+  const flush = async () => {
+    if (text === '') return;
+    const chunk = await applyImportChunk(client, text, who);
+    text = '';
+    if (chunk.kindConflict) throw new StreamingRefused();
+    applied.inserted += chunk.inserted;
+    applied.persons += chunk.persons;
+    applied.cards += chunk.cards;
+  };
+  await client.query('savepoint import_streaming');
+  try {
+    await createImportChunk(client);
+    for await (const copy of reader.chunks) {
+      if (invalidLine && !data.skipInvalid) throw new StreamingRefused();
+      text += copy;
+      if (text.length >= STREAM_CHUNK_CHARS) await flush();
+    }
+    if (invalidLine && !data.skipInvalid) throw new StreamingRefused();
+    await flush();
+    await client.query('release savepoint import_streaming');
+    return { applied, rejects: held, reader };
+  } catch (err) {
+    const refused =
+      err instanceof StreamingRefused || (err as { code?: string }).code === PG_EXCLUSION_VIOLATION;
+    if (!refused) throw err;
+    await client.query('rollback to savepoint import_streaming');
+    return null;
+  }
+}
+
 function describeConflict(c: ImportConflict, cardOf: Map<number, string>): Reject {
   const who = c.scope === 'person' ? 'the same person' : 'the same card';
   const card = cardOf.get(c.line);
@@ -86,64 +169,48 @@ export async function importMatches({
   const rejects = new RejectLog(
     data.skipInvalid ? (data.rejectsPath ?? `${data.path}.rejects.csv`) : data.rejectsPath,
   );
-  const reader = readImportFile(data.path, ctx.keyring, rejects, (p) =>
-    onProgress({ ...p, phase: 'reading' }),
-  );
+  let reader: ImportFileReader | undefined;
   let applied: ImportApplyResult | null = null;
   let outcome: ImportReport['outcome'] = 'REJECTED';
   let runId = 0;
+  const summary = () => reader?.summary() ?? { rows: 0, sha256: '', bytes: 0 };
   try {
     try {
       ({ applied, outcome, runId } = await withTransaction(pool, async (client) => {
-        await createImportStaging(client);
-        await copyIntoImportStaging(client, reader.chunks);
-        const { rows } = reader.summary();
-        if (rejects.total === 0 || data.skipInvalid) {
+        const streamed = await applyWhileReading(client, ctx, data, onProgress);
+        let result: ImportApplyResult;
+        if (streamed) {
+          reader = streamed.reader;
+          for (const r of streamed.rejects) rejects.add(r);
+          const { rows } = summary();
+          // Checked and applied chunk by chunk already; the phases are reported all the same.
           onProgress({ phase: 'checking', bytesRead: 1, totalBytes: 1, rows });
-          // With skipInvalid, check again after dropping lines until nothing conflicts: a dropped
-          // line may be one another line relied on (it closed the registry match that the other
-          // continues), and applying the other anyway would trip the exclusion constraint and
-          // abort the whole run instead of rejecting that line too.
-          for (;;) {
-            const conflicts = await findImportConflicts(client);
-            if (conflicts.length === 0) break;
-            const cards = await client.query<{ line: number; card_no: string }>(
-              'select line, card_no from import_staging where line = any($1::int[])',
-              [conflicts.map((c) => c.line)],
-            );
-            const cardOf = new Map(cards.rows.map((r) => [r.line, r.card_no]));
-            const seen = new Set<number>();
-            for (const c of conflicts) {
-              if (seen.has(c.line)) continue;
-              seen.add(c.line);
-              rejects.add(describeConflict(c, cardOf));
-            }
-            if (!data.skipInvalid) break;
-            await discardStagedLines(client, [...seen]);
-          }
+          onProgress({ phase: 'applying', bytesRead: 1, totalBytes: 1, rows });
+          result = streamed.applied;
+        } else {
+          result = await applyStaged(client, ctx, data, rejects, onProgress, (r) => {
+            reader = r;
+          });
         }
-        if (rejects.total > 0 && !data.skipInvalid) throw new ImportRejected();
-        onProgress({ phase: 'applying', bytesRead: 1, totalBytes: 1, rows });
-        const result = await applyImportStaging(client, { actor: ctx.actor.id, channel: ctx.actor.channel });
         const done = result.inserted + result.closed === 0 ? 'UNCHANGED' : 'APPLIED';
-        const id = await recordRun(client, ctx, data.path, reader.summary(), rejects, done, result);
+        const id = await recordRun(client, ctx, data.path, summary(), rejects, done, result);
         return { applied: result, outcome: done, runId: id };
       }));
     } catch (err) {
       if (!(err instanceof ImportRejected)) throw mapConstraintError(err);
       // Rolled back: the run is recorded on its own, so a rejected file still leaves its trace.
       runId = await withTransaction(pool, (client) =>
-        recordRun(client, ctx, data.path, reader.summary(), rejects, 'REJECTED', null),
+        recordRun(client, ctx, data.path, summary(), rejects, 'REJECTED', null),
       );
     }
   } finally {
     await rejects.close();
   }
-  const summary = reader.summary();
+  const { sha256, rows } = summary();
   return {
     file: data.path,
-    sha256: summary.sha256,
-    rows: summary.rows,
+    sha256,
+    rows,
     outcome,
     invalid: rejects.total,
     invalidByReason: rejects.byReason,
@@ -153,6 +220,54 @@ export async function importMatches({
     importRunId: runId,
     ms: Date.now() - started,
   };
+}
+
+/**
+ * The staged path: COPY every row into staging, check overlaps and kinds set-wise (naming every
+ * rejected line and why), then apply what may be applied, or throw ImportRejected.
+ */
+async function applyStaged(
+  client: PoolClient,
+  ctx: RegistryContext,
+  data: z.output<typeof ImportMatchesInput>,
+  rejects: RejectLog,
+  onProgress: (p: ImportProgress) => void,
+  started: (reader: ImportFileReader) => void,
+): Promise<ImportApplyResult> {
+  const reader = readImportFile(data.path, ctx.keyring, rejects, (p) =>
+    onProgress({ ...p, phase: 'reading' }),
+  );
+  started(reader);
+  await createImportStaging(client);
+  await copyIntoImportStaging(client, reader.chunks);
+  const { rows } = reader.summary();
+  if (rejects.total === 0 || data.skipInvalid) {
+    onProgress({ phase: 'checking', bytesRead: 1, totalBytes: 1, rows });
+    // With skipInvalid, check again after dropping lines until nothing conflicts: a dropped
+    // line may be one another line relied on (it closed the registry match that the other
+    // continues), and applying the other anyway would trip the exclusion constraint and
+    // abort the whole run instead of rejecting that line too.
+    for (;;) {
+      const conflicts = await findImportConflicts(client);
+      if (conflicts.length === 0) break;
+      const cards = await client.query<{ line: number; card_no: string }>(
+        'select line, card_no from import_staging where line = any($1::int[])',
+        [conflicts.map((c) => c.line)],
+      );
+      const cardOf = new Map(cards.rows.map((r) => [r.line, r.card_no]));
+      const seen = new Set<number>();
+      for (const c of conflicts) {
+        if (seen.has(c.line)) continue;
+        seen.add(c.line);
+        rejects.add(describeConflict(c, cardOf));
+      }
+      if (!data.skipInvalid) break;
+      await discardStagedLines(client, [...seen]);
+    }
+  }
+  if (rejects.total > 0 && !data.skipInvalid) throw new ImportRejected();
+  onProgress({ phase: 'applying', bytesRead: 1, totalBytes: 1, rows });
+  return applyImportStaging(client, { actor: ctx.actor.id, channel: ctx.actor.channel });
 }
 
 async function recordRun(

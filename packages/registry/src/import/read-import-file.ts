@@ -5,11 +5,14 @@ import { IMPORT_HEADER } from '@boarding/contracts/match';
 import type { Keyring } from '@boarding/encryption/keyring';
 import { KeyringWorkerPool } from '@boarding/encryption/keyring-worker-pool';
 import { parse } from 'csv-parse';
-import type { RejectLog } from './reject-log';
+import type { Reject } from './reject-log';
 import type { RawBatch, SealedBatch } from './seal-batch';
 import { keyringJobs, SEAL_JOBS_MODULE } from './seal-jobs';
 
 export type ReadProgress = { bytesRead: number; totalBytes: number; rows: number };
+
+/** Where rejected lines go: the run's RejectLog, or a buffer the caller may still drop. */
+export type RejectSink = { add: (reject: Reject) => void };
 
 /** The CSV could not be read as CSV at all (bad header, broken quoting): nothing is applied. */
 export class ImportFileError extends Error {
@@ -39,9 +42,9 @@ const WORKERS_FROM_BYTES = 4 << 20;
 export function readImportFile(
   path: string,
   keyring: Keyring,
-  rejects: RejectLog,
+  rejects: RejectSink,
   onProgress: (p: ReadProgress) => void = () => undefined,
-  options: { batchSize?: number; workers?: number } = {},
+  options: { batchSize?: number; workers?: number; readAhead?: number } = {},
 ): ImportFileReader {
   const totalBytes = statSync(path).size;
   const batchSize = options.batchSize ?? 2000;
@@ -91,6 +94,15 @@ export function readImportFile(
     sha256 = hash.digest('hex');
   }
 
+  async function* recordsThenClose(): AsyncGenerator<RawBatch> {
+    try {
+      yield* records();
+    } finally {
+      // A reader given up half-way (the streaming apply falling back) must not keep the file open.
+      source.destroy();
+    }
+  }
+
   async function* chunks(): AsyncGenerator<string> {
     const pool = KeyringWorkerPool.start({
       keyring,
@@ -99,9 +111,11 @@ export function readImportFile(
       jobsModule: SEAL_JOBS_MODULE,
       label: 'sealing worker',
     });
-    // Up to two batches in flight per worker keeps every worker busy while COPY drains.
+    // Up to two batches in flight per worker keeps every worker busy while COPY drains; a
+    // consumer that spends longer on each chunk (the streaming apply) asks for more, so the
+    // workers keep sealing meanwhile.
     const inFlight: Promise<SealedBatch>[] = [];
-    const depth = Math.max(1, workers * 2);
+    const depth = Math.max(1, workers * 2, options.readAhead ?? 0);
     const take = async () => {
       const head = inFlight.shift();
       if (!head) return '';
@@ -111,7 +125,7 @@ export function readImportFile(
       return sealed.copy;
     };
     try {
-      for await (const batch of records()) {
+      for await (const batch of recordsThenClose()) {
         const sealed = pool.run('sealBatch', batch);
         // Awaited in file order by take(); a failure further back must not count as unhandled meanwhile.
         sealed.catch(() => undefined);
