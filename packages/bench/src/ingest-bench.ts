@@ -57,7 +57,7 @@ async function runIngest(env: NodeJS.ProcessEnv): Promise<{ seconds: number; pea
 export const ingestBench: Bench = {
   name: 'ingest',
   description:
-    'simulated 2 M-tap day: boarding ingest --until-caught-up vs raw consume and COPY bounds; replay',
+    'simulated 2 M-tap day: boarding ingest --until-caught-up vs raw consume and COPY bounds; replay; two processes',
   async run(ctx) {
     const taps = ctx.options.taps ?? DEFAULT_TAPS;
     const kafkaEnv = loadEnv(KafkaEnv);
@@ -126,6 +126,35 @@ export const ingestBench: Bench = {
         unit: 'taps/s',
       });
       ctx.record({ figure: 'replay-peak-rss', value: replay.peakRssMiB, unit: 'MiB' });
+
+      // Scale out (issue 16): the same day from empty by two processes of one consumer group, as
+      // production runs them (each takes half of the 12 partitions). Both exit once the group
+      // has no lag; the figure is the day over the wall time of the pair.
+      ctx.progress('scale out: two ingest processes in one group, from empty again');
+      await database.pool.query(
+        'truncate boardings, tap_keys, duplicate_taps, dead_letters, heartbeat_log, validator_days, validator_heartbeats',
+      );
+      const pairGroup = `bench-two-${randomUUID()}`;
+      const pairStarted = process.hrtime.bigint();
+      const pair = await Promise.all([
+        runIngest({ ...env, INGEST_GROUP_ID: pairGroup }),
+        runIngest({ ...env, INGEST_GROUP_ID: pairGroup }),
+      ]);
+      const pairSeconds = Number(process.hrtime.bigint() - pairStarted) / 1e9;
+      const stored = await database.pool.query<{ n: number }>('select count(*)::int as n from boardings');
+      if (stored.rows[0]?.n !== plan.truth.expected.stored) {
+        throw new Error(
+          `two processes stored ${stored.rows[0]?.n} taps, the simulator expects ${plan.truth.expected.stored}`,
+        );
+      }
+      const pairRate = plan.messageCount / pairSeconds;
+      ctx.record({ figure: 'two-processes', value: pairRate, unit: 'taps/s', bound });
+      ctx.record({ figure: 'two-processes-vs-one', value: pairRate / rate, unit: '×' });
+      ctx.record({
+        figure: 'two-processes-peak-rss',
+        value: Math.max(...pair.map((p) => p.peakRssMiB)),
+        unit: 'MiB',
+      });
     } finally {
       await removeDir();
       await dropDb();
