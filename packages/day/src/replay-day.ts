@@ -15,6 +15,7 @@ import { type DayFileDiff, diffDayFiles } from '@boarding/export/day-diff';
 import type { ExportSettings } from '@boarding/export/settings';
 import {
   planReingestDay,
+  type ReplayDayOptions,
   type ReplayDayResult,
   type ReplayPlanResult,
   type ReplayProgress,
@@ -114,17 +115,7 @@ export async function replayDay(
   ctx: ReplayDayContext,
   input: { day: string; deliver: boolean },
 ): Promise<ReplayReport> {
-  const replay = await reingestDay({
-    kafka: ctx.kafka,
-    pool: ctx.pool,
-    topic: ctx.topic,
-    day: input.day,
-    maxTapAgeDays: ctx.maxTapAgeDays,
-    chunkSize: ctx.chunkSize,
-    concurrency: ctx.concurrency,
-    logger: ctx.logger,
-    onProgress: ctx.onReplayProgress,
-  });
+  const replay = await reingestDay(windowReadOf(ctx, input.day));
   let built: DayExportResult;
   try {
     built = await deliverDayExport(
@@ -187,17 +178,7 @@ export async function planReplayDay(
   ctx: Omit<ReplayDayContext, 'transport' | 'onExportProgress'> & { onBuildRows?: (rows: number) => void },
   input: { day: string },
 ): Promise<ReplayPlanReport> {
-  const replay = await planReingestDay({
-    kafka: ctx.kafka,
-    pool: ctx.pool,
-    topic: ctx.topic,
-    day: input.day,
-    maxTapAgeDays: ctx.maxTapAgeDays,
-    chunkSize: ctx.chunkSize,
-    concurrency: ctx.concurrency,
-    logger: ctx.logger,
-    onProgress: ctx.onReplayProgress,
-  });
+  const replay = await planReingestDay(windowReadOf(ctx, input.day));
   const plan = await planDayExport(
     { pool: ctx.pool, keyring: ctx.keyring, settings: ctx.settings, onRows: ctx.onBuildRows },
     { day: input.day },
@@ -216,6 +197,27 @@ export async function planReplayDay(
     version,
     replay,
     plan,
+  };
+}
+
+/** How the replay and its dry run read day D's Kafka window: the ingest's own settings. */
+function windowReadOf(
+  ctx: Pick<
+    ReplayDayContext,
+    'kafka' | 'pool' | 'topic' | 'maxTapAgeDays' | 'chunkSize' | 'concurrency' | 'logger' | 'onReplayProgress'
+  >,
+  day: string,
+): ReplayDayOptions {
+  return {
+    kafka: ctx.kafka,
+    pool: ctx.pool,
+    topic: ctx.topic,
+    day,
+    maxTapAgeDays: ctx.maxTapAgeDays,
+    chunkSize: ctx.chunkSize,
+    concurrency: ctx.concurrency,
+    logger: ctx.logger,
+    onProgress: ctx.onReplayProgress,
   };
 }
 

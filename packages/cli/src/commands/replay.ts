@@ -82,7 +82,6 @@ that fails (the days before it are done and shown; the same range run again find
           clientId: `${env.KAFKA_CLIENT_ID}-replay`,
           logger,
         });
-        const reports: ReplayReport[] = [];
         try {
           await verifyKeys(pool, keyring);
           const base = {
@@ -97,35 +96,29 @@ that fails (the days before it are done and shown; the same range run again find
             concurrency: env.INGEST_CONCURRENCY,
           };
           if (dryRun) {
-            await planDays(days, range, options, (day, hooks) =>
-              planReplayDay(
-                {
-                  ...base,
-                  onReplayProgress: hooks.onReplayProgress,
-                  onBuildRows: (rows) => hooks.onExportProgress?.({ phase: 'build', rows }),
-                },
-                { day },
-              ),
+            await runDays(
+              days,
+              range,
+              options,
+              (day, hooks) =>
+                planReplayDay(
+                  {
+                    ...base,
+                    onReplayProgress: hooks.onReplayProgress,
+                    onBuildRows: (rows) => hooks.onExportProgress?.({ phase: 'build', rows }),
+                  },
+                  { day },
+                ),
+              { one: describeReplayPlan, all: describeReplayPlans, json: { dryRun: true } },
             );
-            return;
-          }
-          for (const [i, day] of days.entries()) {
-            try {
-              const report = await replayOneDay(day, options.json === true, (ctx) =>
-                replayDay({ ...base, ...ctx, transport }, { day, deliver }),
-              );
-              reports.push(report);
-              // A range shows each day as it is done (--json: one object at the end).
-              if (!range) emit(options, report, describeReplay);
-              else if (!options.json) process.stdout.write(`${describeReplay(report)}\n\n`);
-            } catch (err) {
-              if (!range) throw err;
-              if (!options.json && reports.length > 0) process.stdout.write(`${describeReplays(reports)}\n`);
-              throw new RangeStoppedError(day, reports.length, days.slice(i + 1), err);
-            }
-          }
-          if (range) {
-            emit(options, { from: days[0], to: days.at(-1), days: reports }, (r) => describeReplays(r.days));
+          } else {
+            await runDays(
+              days,
+              range,
+              options,
+              (day, hooks) => replayDay({ ...base, ...hooks, transport }, { day, deliver }),
+              { one: describeReplay, all: describeReplays, json: {} },
+            );
           }
         } finally {
           await pool.end();
@@ -177,30 +170,32 @@ async function replayOneDay<T>(
   }
 }
 
-/** `replay --dry-run` of one day or a range: each day planned in order, stopping at a failure. */
-async function planDays(
+/**
+ * One day, or a range day by day in order (each shown as it is done; --json: one object at the
+ * end), stopping at the first day that fails: the days before it are shown, then the failure.
+ */
+async function runDays<R>(
   days: string[],
   range: boolean,
   options: GlobalOptions,
-  plan: (day: string, hooks: ProgressHooks) => Promise<ReplayPlanReport>,
+  run: (day: string, hooks: ProgressHooks) => Promise<R>,
+  show: { one: (r: R) => string; all: (rs: R[]) => string; json: Record<string, unknown> },
 ): Promise<void> {
-  const reports: ReplayPlanReport[] = [];
+  const reports: R[] = [];
   for (const [i, day] of days.entries()) {
     try {
-      const report = await replayOneDay(day, options.json === true, (hooks) => plan(day, hooks));
+      const report = await replayOneDay(day, options.json === true, (hooks) => run(day, hooks));
       reports.push(report);
-      if (!range) emit(options, report, describeReplayPlan);
-      else if (!options.json) process.stdout.write(`${describeReplayPlan(report)}\n\n`);
+      if (!range) emit(options, report, show.one);
+      else if (!options.json) process.stdout.write(`${show.one(report)}\n\n`);
     } catch (err) {
       if (!range) throw err;
-      if (!options.json && reports.length > 0) process.stdout.write(`${describeReplayPlans(reports)}\n`);
+      if (!options.json && reports.length > 0) process.stdout.write(`${show.all(reports)}\n`);
       throw new RangeStoppedError(day, reports.length, days.slice(i + 1), err);
     }
   }
   if (range) {
-    emit(options, { from: days[0], to: days.at(-1), dryRun: true, days: reports }, (r) =>
-      describeReplayPlans(r.days),
-    );
+    emit(options, { from: days[0], to: days.at(-1), ...show.json, days: reports }, (r) => show.all(r.days));
   }
 }
 
