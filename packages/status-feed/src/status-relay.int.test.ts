@@ -130,4 +130,27 @@ describe('status relay: outbox → card.status.v1', () => {
     ]);
     expect(after).toHaveLength(4);
   });
+
+  it('keeps publishing while its clock sweep fails', async () => {
+    for (const r of relays) await r.stop();
+    const c = f.identity();
+    await matchCard({
+      ctx: f.ctx(),
+      input: { cardNo: c.cardNo, cardKind: 'PERSONAL', tcKimlikNo: c.tc, hesCode: c.hes },
+    });
+    // The sweep's recompute is gone (as a statement timeout on a big first window would fail it).
+    await f.database.pool.query(
+      'alter function card_status_recompute(bigint[]) rename to card_status_recompute_off',
+    );
+    try {
+      relay().start();
+      const seen = await readTopic(kafka, topic, 5);
+      expect(seen.filter(([card]) => card === c.cardNo)).toEqual([[c.cardNo, 'ALLOWED', 1]]);
+      expect((await outboxLag(f.database.db)).unsent).toBe(0);
+    } finally {
+      await f.database.pool.query(
+        'alter function card_status_recompute_off(bigint[]) rename to card_status_recompute',
+      );
+    }
+  });
 });

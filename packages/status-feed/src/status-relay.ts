@@ -156,14 +156,24 @@ export function createStatusRelay(options: StatusRelayOptions): StatusRelay {
 
   // A bound that passed while no relay was active is caught by the first sweep's lookback; the
   // windows overlap by a minute so a commit racing the sweep's clock is never missed.
+  // Never in the way of publishing: a sweep that fails (a statement timeout on a big first window,
+  // the database away) is logged and tried again at the next interval over the same window,
+  // while the outbox keeps draining.
   const sweepClock = async () => {
     if (Date.now() < nextSweepAt) return;
+    nextSweepAt = Date.now() + clockSweepMs;
     const started = now();
     const since = sweptUntil ?? new Date(started.getTime() - clockSweepLookbackMs);
-    const changed = await recomputeClockStatuses(options.pool, since);
-    sweptUntil = new Date(started.getTime() - 60_000);
-    nextSweepAt = Date.now() + clockSweepMs;
-    if (changed > 0) logger.info({ changed }, 'status relay: statuses changed by the clock recomputed');
+    try {
+      const changed = await recomputeClockStatuses(options.pool, since);
+      sweptUntil = new Date(started.getTime() - 60_000);
+      if (changed > 0) logger.info({ changed }, 'status relay: statuses changed by the clock recomputed');
+    } catch (err) {
+      logger.warn(
+        { error: (err as Error).name, code: (err as { code?: unknown }).code, since: since.toISOString() },
+        'status relay: clock sweep failed; tried again at the next interval',
+      );
+    }
   };
 
   const run = async () => {
