@@ -5,7 +5,7 @@ export type CardNoResult = { ok: true; value: string } | { ok: false; reason: 'C
 
 // The printed (logical) card number, never the chip UID (SPEC §2): the registry and the
 // validators agree only on the printed number.
-const CARD_NO = /^[0-9A-F]{8,20}$/;
+export const CARD_NO = /^[0-9A-F]{8,20}$/;
 
 export function normaliseCardNo(input: string): CardNoResult {
   const value = input.trim().toUpperCase();

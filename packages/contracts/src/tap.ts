@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CardNo } from './card-no';
+import { CARD_NO, CardNo } from './card-no';
 import { describeFirstIssue, isRecord, reasonedString } from './issues';
 import type { ReasonCode } from './reasons';
 import { parseOffsetDateTime, TIME_REASON_MESSAGES } from './time';
@@ -31,7 +31,8 @@ export const TAP_REJECT_REASONS = [
 export const TapRejectReason = z.enum(TAP_REJECT_REASONS);
 export type TapRejectReason = z.infer<typeof TapRejectReason>;
 
-export const ValidatorId = z.string().regex(/^[A-Z0-9-]{1,32}$/);
+const VALIDATOR_ID = /^[A-Z0-9-]{1,32}$/;
+export const ValidatorId = z.string().regex(VALIDATOR_ID);
 export type ValidatorId = z.infer<typeof ValidatorId>;
 
 // (validatorId, seq) identifies a tap and gaps are computed by subtraction, so seq must be
@@ -252,10 +253,10 @@ export function readValidTapV1(value: Record<string, unknown>): TapV1 | undefine
   if (keys !== TAP_V1_KEYS || value.schema !== 'tap.v1') return undefined;
   const { validatorId, seq, cardNo, tappedAt, mode, lineCode, vehicleId, stopCode, result, rejectReason } =
     value;
-  if (typeof validatorId !== 'string' || !isValidatorIdText(validatorId)) return undefined;
+  if (typeof validatorId !== 'string' || !VALIDATOR_ID.test(validatorId)) return undefined;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
-  // Only the normal form: one that trimming and upper-casing would change goes to zod.
-  if (typeof cardNo !== 'string' || !isNormalCardNo(cardNo)) return undefined;
+  // Only the normal form (tested as sent): one that trimming and upper-casing would change goes to zod.
+  if (typeof cardNo !== 'string' || !CARD_NO.test(cardNo)) return undefined;
   if (typeof tappedAt !== 'string') return undefined;
   const instant = parseOffsetDateTime(tappedAt);
   if (!instant.ok) return undefined;
@@ -284,26 +285,6 @@ export function readValidTapV1(value: Record<string, unknown>): TapV1 | undefine
     tappedAt,
     tappedAtMs: instant.ms,
   };
-}
-
-// ValidatorId's /^[A-Z0-9-]{1,32}$/, as a loop over code units.
-function isValidatorIdText(text: string): boolean {
-  if (text.length < 1 || text.length > 32) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d)) return false;
-  }
-  return true;
-}
-
-// CardNo's /^[0-9A-F]{8,20}$/ on the text as sent.
-function isNormalCardNo(text: string): boolean {
-  if (text.length < 8 || text.length > 20) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46))) return false;
-  }
-  return true;
 }
 
 function isPrintable(text: string, maxCodePoints: number): boolean {
