@@ -40,7 +40,7 @@ export const matchRecordColumns = {
 /**
  * The as-of lookup of SPEC §3: the live match of the card whose [valid_from, valid_to) holds
  * `at` (valid_from inclusive, valid_to exclusive), or null when the tap would be unmatched.
- * Served by matches_card_asof_idx (card_no, valid_from desc).
+ * Served by matches_card_asof_idx (card_id, valid_from desc, INCLUDE id, valid_to, hes_status).
  */
 export async function findMatchAt({
   ctx,
