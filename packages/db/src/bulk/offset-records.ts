@@ -240,17 +240,18 @@ export async function recordsOfChunk(
      from recs group by kind`,
     [topic, chunk.partition, chunk.from, chunk.to],
   );
+  // Offsets with no message (a compacted or transactional topic) never have a record, so as
+  // many distinct offsets as messages (every row carries the same count), and no more records,
+  // means one record each.
+  if (rows[0]?.offsets !== chunk.messages) return null;
   let total = 0;
   const records: ChunkRecords = { taps: 0, duplicates: 0, deadLettered: {}, heartbeats: 0 };
   for (const row of rows) {
     total += row.n;
-    // Offsets with no message (a compacted or transactional topic) never have a record, so
-    // as many distinct offsets as messages, and no more records, means one record each.
-    if (row.offsets !== chunk.messages) return null;
     if (row.kind === 'tap') records.taps = row.n;
     else if (row.kind === 'duplicate') records.duplicates = row.n;
     else if (row.kind === 'heartbeat') records.heartbeats = row.n;
     else records.deadLettered[row.kind.slice('dead-letter:'.length)] = row.n;
   }
-  return total === chunk.messages && total > 0 ? records : null;
+  return total === chunk.messages ? records : null;
 }
