@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FIELD_CONTEXT } from '@boarding/encryption/context';
+import { encryptField } from '@boarding/encryption/field-cipher';
 import { correctMatch } from '@boarding/registry/verbs/correct-match';
 import { matchCard } from '@boarding/registry/verbs/match-card';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
@@ -108,6 +110,34 @@ describe('buildDayFile', () => {
       path: join(dir, 'wrong-key.csv'),
     });
     await expect(build).rejects.toThrow(/^decryption failed \(\w+\)$/);
+  });
+
+  it('refuses a stored value holding a line feed instead of shifting TC and HES onto other rows', async () => {
+    // No writer stores one (every channel checks the TC and HES formats): written here by hand.
+    await db.pool.query("select ensure_boardings_partition('2020-11-22')");
+    await db.pool.query(
+      `with c as (insert into cards (card_no, kind) values ('0400000000000D04', 'PERSONAL') returning id),
+            p as (insert into persons (tc_index, tc_enc) values ('\\x0d04', $1) returning id)
+       insert into matches (card_id, person_id, hes_enc, hes_index, valid_from, valid_to, channel, actor)
+       select c.id, p.id, $2, '\\x0d04', '2020-11-01T00:00:00Z', null, 'ADMIN', 'test' from c, p`,
+      [
+        encryptField(keyring, '10000000146', FIELD_CONTEXT.tc),
+        encryptField(keyring, 'ABCD\n1234X9', FIELD_CONTEXT.hes),
+      ],
+    );
+    await db.pool.query(
+      `insert into boardings (service_day, validator_id, seq, card_no, tapped_at, mode, line_code, vehicle_id, stop_code,
+                              result, reject_reason, match_id, kafka_partition, kafka_offset, kafka_timestamp)
+       values ('2020-11-22', 'BUS-8-1', 1, '0400000000000D04', '2020-11-22T09:00:00+03:00', 'BUS', '202', null, '10345',
+               'ACCEPTED', null, null, 0, 1, '2020-11-22T09:00:00+03:00')`,
+    );
+    const build = buildDayFile({
+      pool: db.pool,
+      keyring,
+      day: '2020-11-22',
+      path: join(dir, 'line-feed.csv'),
+    });
+    await expect(build).rejects.toThrow(/do not line up with their rows/);
   });
 
   it('fails mid-stream on a large day without hanging, and leaves its connection fit for the next build', async () => {

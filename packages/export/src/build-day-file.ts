@@ -155,6 +155,13 @@ export async function buildDayFile<T = undefined>(options: {
       const { tc, hes } = await opened;
       const tcs = tc.split('\n');
       const heses = hes.split('\n');
+      // One line per value opened: a value holding a line feed (no writer stores one) would
+      // shift every TC and HES after it onto another person's row, so it stops the file instead.
+      if (opening.length > 0 && (tcs.length !== opening.length || heses.length !== opening.length)) {
+        throw new Error(
+          'opened TC and HES values do not line up with their rows (a value holds a line feed)',
+        );
+      }
       const byId = new Map<number, string>();
       for (const [i, r] of opening.entries()) {
         const id = batch.matchId(r);
