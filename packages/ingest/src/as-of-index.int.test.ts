@@ -1,5 +1,6 @@
 import { storeTapBatch, type TapRow } from '@boarding/db/bulk/tap-store';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
+import type { PoolClient } from 'pg';
 
 /**
  * The as-of lookups must probe the btree `matches_card_asof_idx`, not the GiST exclusion index
@@ -40,7 +41,7 @@ describe('as-of lookups use the covering btree', () => {
   });
 
   /** Index scans of the two indexes while `work` runs on one connection (flushed and read there). */
-  async function scansDuring(work: (client: import('pg').PoolClient) => Promise<void>) {
+  async function scansDuring(work: (client: PoolClient) => Promise<void>) {
     const client = await db.pool.connect();
     const read = async () => {
       await client.query('select pg_stat_force_next_flush()');
@@ -54,9 +55,7 @@ describe('as-of lookups use the covering btree', () => {
     try {
       const before = await read();
       await work(client);
-      // The counters of this backend reach the shared stats when it flushes them.
-      await client.query('select pg_stat_force_next_flush()');
-      await new Promise((r) => setTimeout(r, 50));
+      // This backend's counters reach the shared stats when it next goes idle (read() forces it).
       const after = await read();
       return {
         btree: (after.matches_card_asof_idx ?? 0) - (before.matches_card_asof_idx ?? 0),
