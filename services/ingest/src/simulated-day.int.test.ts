@@ -10,7 +10,12 @@ import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
 import { generateDay } from '@boarding/simulator/day';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
-import { createTestTopic, produce, type TestTopic } from '@boarding/testing/kafka';
+import {
+  createTestTopic,
+  produce,
+  type TestTopic,
+  untilEveryMemberHoldsPartitions,
+} from '@boarding/testing/kafka';
 import { importSimulatedRegistry } from './ingest.test-helpers';
 
 const quiet = createLogger('test', { destination: new Writable({ write: (_c, _e, done) => done() }) });
@@ -35,11 +40,6 @@ describe('a simulated faulty day, ingested by two processes of one group', () =>
   it('accounts for every message: stored once, a duplicate, or a dead letter with its reason', async () => {
     const { messages, registryRows, truth } = generateDay({ day: '2020-11-20', taps: 6000, seed: 5 });
     await importSimulatedRegistry(db, dir, registryRows);
-    await produce(
-      topic.kafka,
-      topic.topic,
-      messages.map((m) => ({ key: m.key, value: m.value, timestamp: Number(m.timestamp) })),
-    );
 
     const groupId = `day-${randomUUID()}`;
     const env = loadEnv(
@@ -63,6 +63,13 @@ describe('a simulated faulty day, ingested by two processes of one group', () =>
     );
     await Promise.all(services.map((s) => s.start({ http: false })));
     try {
+      // The day goes on the topic only once both processes hold partitions, so both take part.
+      await untilEveryMemberHoldsPartitions(topic.kafka, groupId, 2);
+      await produce(
+        topic.kafka,
+        topic.topic,
+        messages.map((m) => ({ key: m.key, value: m.value, timestamp: Number(m.timestamp) })),
+      );
       await services[0]?.untilCaughtUp({ intervalMs: 250, timeoutMs: 150000 });
     } finally {
       await Promise.all(shutdowns.map((s) => s.stop()));
