@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import { bigint, check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import { cards } from './cards';
 
 /**
  * Each card's status for the validators' electronic HES check (SPEC §10), as last computed from
@@ -13,9 +12,9 @@ import { cards } from './cards';
 export const cardStatus = pgTable(
   'card_status',
   {
-    cardId: bigint('card_id', { mode: 'number' })
-      .primaryKey()
-      .references(() => cards.id),
+    // A card's id, without a foreign key (migration 0012): only card_status_recompute writes
+    // here, with ids from matches.card_id, and no path deletes a card.
+    cardId: bigint('card_id', { mode: 'number' }).primaryKey(),
     status: text('status', { enum: ['ALLOWED', 'NOT_MATCHED', 'HES_RISKY'] }).notNull(),
     since: timestamp('since', { withTimezone: true, precision: 3 }).notNull(),
     // Increases by one per change of this card's status; validators keep the highest.
@@ -36,9 +35,8 @@ export const cardStatusOutbox = pgTable(
   'card_status_outbox',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    cardId: bigint('card_id', { mode: 'number' })
-      .notNull()
-      .references(() => cards.id),
+    // Without a foreign key, as card_status.card_id.
+    cardId: bigint('card_id', { mode: 'number' }).notNull(),
     status: text('status').notNull(),
     since: timestamp('since', { withTimezone: true, precision: 3 }).notNull(),
     version: integer('version').notNull(),
