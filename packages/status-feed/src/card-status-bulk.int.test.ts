@@ -48,7 +48,10 @@ describe('card status recompute: a few cards and many cards give the same status
     await db.drop();
   });
 
-  /** Scans of `matches` (any index, or the table) while `sql` runs, and the statuses after it. */
+  /**
+   * Scans of `matches` (any index, or the table) while the cards the query `cardIds` selects are
+   * recomputed, and the statuses after it.
+   */
   async function recompute(cardIds: string) {
     const client = await db.pool.connect();
     const scans = async () => {
