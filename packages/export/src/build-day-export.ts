@@ -7,7 +7,13 @@ import type { Keyring } from '@boarding/encryption/keyring';
 import type { Pool } from 'pg';
 import { buildDayFile } from './build-day-file';
 import { dayFileName, manifestFileName } from './day-file-format';
-import { type DayStats, dayStats, type IngestBehind, type Manifest } from './manifest';
+import {
+  type DayStats,
+  dayStatsBeforeRows,
+  type IngestBehind,
+  type Manifest,
+  withFileRows,
+} from './manifest';
 import type { ExportSettings } from './settings';
 
 export type BuildContext = {
@@ -75,7 +81,7 @@ export async function buildDayExport(ctx: BuildContext, day: string): Promise<Bu
       day,
       path: tempPath,
       gzip: settings.gzip,
-      inSnapshot: (client, rows) => dayStats(client, day, rows, settings.tapsTopic, ctx.ingestBehind ?? null),
+      inSnapshot: (client) => dayStatsBeforeRows(client, day, settings.tapsTopic, ctx.ingestBehind ?? null),
       onRows: ctx.onRows,
     });
     return {
@@ -85,7 +91,7 @@ export async function buildDayExport(ctx: BuildContext, day: string): Promise<Bu
       bytes: built.bytes,
       sha256: built.sha256,
       contentSha256: built.contentSha256,
-      stats: built.extra,
+      stats: withFileRows(built.extra, built.rows),
     };
   } catch (err) {
     await rm(tempPath, { force: true });

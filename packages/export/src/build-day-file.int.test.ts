@@ -7,6 +7,7 @@ import { correctMatch } from '@boarding/registry/verbs/correct-match';
 import { matchCard } from '@boarding/registry/verbs/match-card';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createKeyringForTests } from '@boarding/testing/keyring';
+import { Pool, type PoolClient } from 'pg';
 import { buildDayFile } from './build-day-file';
 
 const HEADER =
@@ -169,6 +170,71 @@ describe('buildDayFile', () => {
     expect(lines[60_000]).toBe(
       '10000000146,ABCD1234X9,0400000000000A01,KISISEL,2020-11-21T16:40:00+03:00,OTOBUS,202,,10345,BUS-7-1,60000,KABUL,',
     );
+  });
+
+  it('reads inSnapshot in the snapshot of the rows, beside them, and with a pool of one after them', async () => {
+    await db.pool.query("select ensure_boardings_partition('2020-11-23')");
+    const tapOfA = (seqs: string) =>
+      `insert into boardings (service_day, validator_id, seq, card_no, tapped_at, mode, line_code, vehicle_id, stop_code,
+                              result, reject_reason, match_id, kafka_partition, kafka_offset, kafka_timestamp)
+       select '2020-11-23', 'BUS-9-1', n, '0400000000000A01', timestamptz '2020-11-23T06:00:00+03:00' + n * interval '1 second',
+              'BUS', '202', null, '10345', 'ACCEPTED', null, null, 0, n, timestamptz '2020-11-23T06:00:00+03:00'
+       from ${seqs}`;
+    await db.pool.query(tapOfA('generate_series(1, 3000) as n'));
+    const countDay = async (client: Pool | PoolClient) =>
+      (
+        await client.query<{ n: number }>(
+          "select count(*)::int as n from boardings where service_day = '2020-11-23'",
+        )
+      ).rows[0]?.n;
+
+    // A tap committed while the rows stream is in neither the rows nor what inSnapshot reads,
+    // though inSnapshot reads only once that tap is committed.
+    let written = 0;
+    let committed: Promise<unknown> | undefined;
+    const built = await buildDayFile({
+      pool: db.pool,
+      keyring,
+      day: '2020-11-23',
+      path: join(dir, 'snapshot.csv'),
+      onRows: (rows) => {
+        written = rows;
+        committed ??= db.pool.query(tapOfA('(values (3001)) as v(n)'));
+      },
+      inSnapshot: async (client) => {
+        const rowsWhenStarted = written;
+        while (committed === undefined) await new Promise((r) => setTimeout(r, 5));
+        await committed;
+        return { rowsWhenStarted, day: await countDay(client) };
+      },
+    });
+    expect(built.rows).toBe(3000);
+    expect(built.extra).toEqual({ rowsWhenStarted: 0, day: 3000 });
+    expect(await countDay(db.pool)).toBe(3001);
+
+    // A pool of one connection cannot lend a second: inSnapshot then reads after the rows.
+    const one = new Pool({ connectionString: db.url, max: 1 });
+    try {
+      let rowsAtRead = -1;
+      const single = await buildDayFile({
+        pool: one,
+        keyring,
+        day: '2020-11-23',
+        path: join(dir, 'snapshot-one.csv'),
+        onRows: (rows) => {
+          written = rows;
+        },
+        inSnapshot: async (client) => {
+          rowsAtRead = written;
+          return countDay(client);
+        },
+      });
+      expect(single.rows).toBe(3001);
+      expect(single.extra).toBe(3001);
+      expect(rowsAtRead).toBe(3001);
+    } finally {
+      await one.end();
+    }
   });
 
   it('joins the registry as it stands at build time: a back-dated correction changes the file', async () => {

@@ -81,13 +81,54 @@ export function dayQueryFor(day: string): string {
   return DAY_QUERY.replace('$1', `'${day}'`);
 }
 
+/** What `inSnapshot` reads beside the rows: its result, or its end whatever it was. */
+type Beside<T> = { result: () => Promise<T>; settled: () => Promise<void> };
+
+/**
+ * Start `read` on a second connection of `pool` in the snapshot of `client`'s transaction (which
+ * must be repeatable read and not have run a statement yet), to run while `client` streams the
+ * rows. With a pool of one connection it would wait for `client` forever: it then runs after the
+ * rows on `client` itself, as it always did.
+ */
+async function besideInSnapshot<T>(
+  pool: Pool,
+  client: PoolClient,
+  read: ((client: PoolClient) => Promise<T>) | undefined,
+): Promise<Beside<T>> {
+  if (read === undefined) {
+    return { result: async () => undefined as T, settled: async () => undefined };
+  }
+  if ((pool.options.max ?? 10) < 2) return { result: () => read(client), settled: async () => undefined };
+  const { rows } = await client.query<{ id: string }>('select pg_export_snapshot() as id');
+  const id = rows[0]?.id ?? '';
+  if (!/^[0-9A-F-]+$/i.test(id)) throw new Error('PostgreSQL returned no snapshot id');
+  const running = withTransaction(
+    pool,
+    async (other) => {
+      await other.query(`set transaction snapshot '${id}'`);
+      return read(other);
+    },
+    'begin isolation level repeatable read read only',
+  );
+  // Awaited by `result` or `settled`; a failure meanwhile is not unhandled.
+  running.catch(() => undefined);
+  return {
+    result: () => running,
+    settled: () =>
+      running.then(
+        () => undefined,
+        () => undefined,
+      ),
+  };
+}
+
 /**
  * Stream day D from PostgreSQL (binary COPY of `DAY_QUERY`, read as fast as the file is written:
  * the day is never held in memory) to `path`: batches of whole tuples are formatted into CSV
  * bytes on this thread (day-file-rows.ts), their TC and HES opened on worker threads once per
  * match (here and nowhere else), written in order, hashed, optionally through gzip (zlib writes
- * no time stamp, so the same CSV always gives the same .gz bytes). `inSnapshot` runs in the same
- * read-only snapshot after the rows (the manifest's stats).
+ * no time stamp, so the same CSV always gives the same .gz bytes). `inSnapshot` reads in the same
+ * read-only snapshot, beside the rows on a second connection (the manifest's stats).
  */
 export async function buildDayFile<T = undefined>(options: {
   pool: Pool;
@@ -95,7 +136,11 @@ export async function buildDayFile<T = undefined>(options: {
   day: string;
   path: string;
   gzip?: boolean;
-  inSnapshot?: (client: PoolClient, rows: number) => Promise<T>;
+  /**
+   * Reads more of the database in the rows' snapshot: on a second connection of the pool while
+   * the rows stream (PostgreSQL's exported snapshot), so it costs no time of its own.
+   */
+  inSnapshot?: (client: PoolClient) => Promise<T>;
   /** Rows written so far, after each batch (a progress bar). */
   onRows?: (rows: number) => void;
 }): Promise<BuiltDayFile<T>> {
@@ -118,6 +163,7 @@ export async function buildDayFile<T = undefined>(options: {
   let rows = 0;
   // One snapshot for the whole file: rows and registry from the same instant.
   const inOneSnapshot = async (client: PoolClient): Promise<T> => {
+    const beside = besideInSnapshot(options.pool, client, options.inSnapshot);
     await client.query(DAY_QUERY_SETTINGS);
     const copy = client.query(copyTo(`copy (${query}) to stdout (format binary)`));
     const batcher = new CopyTupleBatcher(BATCH_BYTES);
@@ -212,9 +258,11 @@ export async function buildDayFile<T = undefined>(options: {
         copy.resume();
         await finished(copy).catch(() => undefined);
       }
+      // Nothing left running on the pool after a failure: the caller may end it.
+      await (await beside).settled();
       throw err;
     }
-    return options.inSnapshot ? options.inSnapshot(client, rows) : (undefined as T);
+    return (await beside).result();
   };
   let extra: T;
   try {

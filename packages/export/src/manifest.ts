@@ -84,6 +84,41 @@ export async function dayCounts(client: PoolClient, day: string): Promise<DayCou
   };
 }
 
+/** The manifest's stats of day D but the two that depend on the file (`matched`, `unmatched`). */
+export type DayStatsBeforeRows = Omit<DayStats, 'matched' | 'unmatched'>;
+
+/**
+ * Day D's counts, offsets and completeness: everything of the manifest's stats read from the
+ * database. The export reads them in the snapshot of its rows, while the rows stream.
+ */
+export async function dayStatsBeforeRows(
+  client: PoolClient,
+  day: string,
+  topic: string,
+  ingestBehind: IngestBehind | null = null,
+): Promise<DayStatsBeforeRows> {
+  const counts = await dayCounts(client, day);
+  const ranges = await dayOffsetRanges(client, topic, day);
+  const accounts = await accountOffsets(client, topic, ranges, { countsOnly: true });
+  return {
+    tapsStored: counts.tapsStored,
+    accepted: counts.accepted,
+    rejected: counts.rejected,
+    duplicatesDropped: counts.duplicatesDropped,
+    deadLettered: Object.values(counts.deadLetteredByReason).reduce((a, n) => a + n, 0),
+    ...(await dayCompleteness(client, day)),
+    offsetsUnaccounted: accounts.reduce((n, a) => n + a.unaccountedCount, 0),
+    ingestBehind,
+    ...(await silentValidators(client, day)),
+  };
+}
+
+/** The stats with the file's rows: `matched` = the rows of the file (matched by the registry at build time). */
+export function withFileRows(stats: DayStatsBeforeRows, matched: number): DayStats {
+  const { tapsStored, accepted, rejected, ...rest } = stats;
+  return { tapsStored, accepted, rejected, matched, unmatched: tapsStored - matched, ...rest };
+}
+
 /**
  * The manifest's stats of day D: its counts, `matched` = the rows of the file (matched by the
  * registry at build time), and completeness.
@@ -95,20 +130,5 @@ export async function dayStats(
   topic: string,
   ingestBehind: IngestBehind | null = null,
 ): Promise<DayStats> {
-  const counts = await dayCounts(client, day);
-  const ranges = await dayOffsetRanges(client, topic, day);
-  const accounts = await accountOffsets(client, topic, ranges, { countsOnly: true });
-  return {
-    tapsStored: counts.tapsStored,
-    accepted: counts.accepted,
-    rejected: counts.rejected,
-    matched,
-    unmatched: counts.tapsStored - matched,
-    duplicatesDropped: counts.duplicatesDropped,
-    deadLettered: Object.values(counts.deadLetteredByReason).reduce((a, n) => a + n, 0),
-    ...(await dayCompleteness(client, day)),
-    offsetsUnaccounted: accounts.reduce((n, a) => n + a.unaccountedCount, 0),
-    ingestBehind,
-    ...(await silentValidators(client, day)),
-  };
+  return withFileRows(await dayStatsBeforeRows(client, day, topic, ingestBehind), matched);
 }
