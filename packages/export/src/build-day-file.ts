@@ -163,7 +163,8 @@ export async function buildDayFile<T = undefined>(options: {
   let rows = 0;
   // One snapshot for the whole file: rows and registry from the same instant.
   const inOneSnapshot = async (client: PoolClient): Promise<T> => {
-    const beside = besideInSnapshot(options.pool, client, options.inSnapshot);
+    // Awaited at once: a failure here is this build's, never a rejection nobody listens to.
+    const beside = await besideInSnapshot(options.pool, client, options.inSnapshot);
     await client.query(DAY_QUERY_SETTINGS);
     const copy = client.query(copyTo(`copy (${query}) to stdout (format binary)`));
     const batcher = new CopyTupleBatcher(BATCH_BYTES);
@@ -259,10 +260,10 @@ export async function buildDayFile<T = undefined>(options: {
         await finished(copy).catch(() => undefined);
       }
       // Nothing left running on the pool after a failure: the caller may end it.
-      await (await beside).settled();
+      await beside.settled();
       throw err;
     }
-    return (await beside).result();
+    return beside.result();
   };
   let extra: T;
   try {
