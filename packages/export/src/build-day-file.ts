@@ -86,9 +86,9 @@ type Beside<T> = { result: () => Promise<T>; settled: () => Promise<void> };
 
 /**
  * Start `read` on a second connection of `pool` in the snapshot of `client`'s transaction (which
- * must be repeatable read and not have run a statement yet), to run while `client` streams the
- * rows. With a pool of one connection it would wait for `client` forever: it then runs after the
- * rows on `client` itself, as it always did.
+ * must be repeatable read, so that the rows it streams next are read in that same snapshot). With
+ * a pool of one connection it would wait for `client` forever: it then runs after the rows on
+ * `client` itself, as it always did.
  */
 async function besideInSnapshot<T>(
   pool: Pool,
@@ -163,9 +163,10 @@ export async function buildDayFile<T = undefined>(options: {
   let rows = 0;
   // One snapshot for the whole file: rows and registry from the same instant.
   const inOneSnapshot = async (client: PoolClient): Promise<T> => {
-    // Awaited at once: a failure here is this build's, never a rejection nobody listens to.
-    const beside = await besideInSnapshot(options.pool, client, options.inSnapshot);
     await client.query(DAY_QUERY_SETTINGS);
+    // Awaited at once: a failure here is this build's, never a rejection nobody listens to. From
+    // here on every way out waits for it to settle.
+    const beside = await besideInSnapshot(options.pool, client, options.inSnapshot);
     const copy = client.query(copyTo(`copy (${query}) to stdout (format binary)`));
     const batcher = new CopyTupleBatcher(BATCH_BYTES);
     type Pending = {

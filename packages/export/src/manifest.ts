@@ -113,22 +113,11 @@ export async function dayStatsBeforeRows(
   };
 }
 
-/** The stats with the file's rows: `matched` = the rows of the file (matched by the registry at build time). */
+/**
+ * The manifest's stats of day D: `matched` = the rows of the file (matched by the registry at
+ * build time), in the manifest's key order.
+ */
 export function withFileRows(stats: DayStatsBeforeRows, matched: number): DayStats {
   const { tapsStored, accepted, rejected, ...rest } = stats;
   return { tapsStored, accepted, rejected, matched, unmatched: tapsStored - matched, ...rest };
-}
-
-/**
- * The manifest's stats of day D: its counts, `matched` = the rows of the file (matched by the
- * registry at build time), and completeness.
- */
-export async function dayStats(
-  client: PoolClient,
-  day: string,
-  matched: number,
-  topic: string,
-  ingestBehind: IngestBehind | null = null,
-): Promise<DayStats> {
-  return withFileRows(await dayStatsBeforeRows(client, day, topic, ingestBehind), matched);
 }

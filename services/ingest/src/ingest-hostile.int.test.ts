@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { environmentWith } from '@boarding/config/env';
-import { dayStats } from '@boarding/export/manifest';
+import { dayStatsBeforeRows } from '@boarding/export/manifest';
 import { spawnBoarding } from '@boarding/testing/cli-process';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import {
@@ -194,7 +194,7 @@ describe('hostile messages interleaved with valid taps on the same keys', () => 
     // And the day's manifest states it.
     const client = await db.pool.connect();
     try {
-      expect((await dayStats(client, DAY, 0, topic.topic)).offsetsUnaccounted).toBe(0);
+      expect((await dayStatsBeforeRows(client, DAY, topic.topic)).offsetsUnaccounted).toBe(0);
     } finally {
       client.release();
     }
