@@ -174,4 +174,36 @@ describe('storing a chunk (the ingest and replay write path)', () => {
     );
     expect(rows).toEqual(texts);
   });
+
+  it('stores every instant to the millisecond, at the ends of the years the contract allows', async () => {
+    // Instants reach PostgreSQL as epoch milliseconds, turned into timestamptz by the statement.
+    const instants = ['2000-01-01T00:00:00.001Z', '2020-11-18T05:59:59.123Z', '2099-12-31T20:59:59.999Z'];
+    const messages = instants.map((iso, i): IngestMessage => {
+      const at = Date.parse(iso);
+      const value = tapJson({
+        validatorId: 'BUS-9-9',
+        seq: 900 + i,
+        cardNo: '0400000000000900',
+        tappedAt: at,
+      });
+      return { partition: 0, offset: offset++, timestamp: at + 1, key: null, value: Buffer.from(value) };
+    });
+    const r = await storeMessages(ctx, messages, hooks);
+    expect(r.stored).toBe(3);
+    const stored = await db.pool.query<{ at: string; ts: string; day: string }>(
+      `select to_char(tapped_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as at,
+              to_char(kafka_timestamp at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as ts,
+              to_char(service_day, 'YYYY-MM-DD') as day
+       from boardings where validator_id = 'BUS-9-9' order by seq`,
+    );
+    expect(stored.rows).toEqual([
+      { at: '2000-01-01T00:00:00.001000', ts: '2000-01-01T00:00:00.002000', day: '2000-01-01' },
+      { at: '2020-11-18T05:59:59.123000', ts: '2020-11-18T05:59:59.124000', day: '2020-11-18' },
+      { at: '2099-12-31T20:59:59.999000', ts: '2099-12-31T21:00:00.000000', day: '2099-12-31' },
+    ]);
+    const keys = await db.pool.query<{ at: string }>(
+      `select (extract(epoch from tapped_at) * 1000)::text as at from tap_keys where validator_id = 'BUS-9-9' order by seq`,
+    );
+    expect(keys.rows.map((k) => Number(k.at))).toEqual(instants.map((iso) => Date.parse(iso)));
+  });
 });

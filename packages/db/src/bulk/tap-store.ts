@@ -122,9 +122,11 @@ type Judgement = {
  */
 const STORE_BATCH = `
 with u as (
-  select * from unnest($2::text[], $3::int8[], $4::date[], $5::text[], $6::timestamptz[], $7::text[], $8::text[],
-                       $9::text[], $10::text[], $11::text[], $12::text[], $13::int4[], $14::int8[], $15::timestamptz[])
-         with ordinality as u(vid, seq, day, card, at, mode, line, veh, stop, res, rr, part, off, ts, ord)),
+  select vid, seq, day, card, timestamptz 'epoch' + at_ms * interval '1 ms' as at, mode, line, veh, stop, res, rr,
+         part, off, timestamptz 'epoch' + ts_ms * interval '1 ms' as ts, ord
+  from unnest($2::text[], $3::int8[], $4::date[], $5::text[], $6::int8[], $7::text[], $8::text[],
+              $9::text[], $10::text[], $11::text[], $12::text[], $13::int4[], $14::int8[], $15::int8[])
+       with ordinality as u(vid, seq, day, card, at_ms, mode, line, veh, stop, res, rr, part, off, ts_ms, ord)),
 firsts as (
   select distinct on (vid, seq) vid, seq, day, card, at, part, off from u order by vid, seq, ord),
 ins as (
@@ -300,8 +302,10 @@ async function ensurePartitions(client: PoolClient, taps: TapRow[]): Promise<str
 /**
  * The batch's columns as PostgreSQL array literals, written here rather than by the driver: its
  * generic array encoder (a closure and two regular expressions per element) cost more than
- * the statement itself, ~7 µs a tap. Every element is quoted, so no value can read as NULL or
- * split the literal.
+ * the statement itself, ~7 µs a tap. Every text element is quoted, so no value can read as NULL
+ * or split the literal. Instants go as epoch milliseconds (integers, exact), turned into
+ * timestamptz by the statement: PostgreSQL parsing two ISO strings a tap cost ~2.7 µs of its
+ * CPU a tap (~10 % of the statement).
  */
 function tapColumns(taps: TapRow[]): string[] {
   const n = taps.length;
@@ -326,7 +330,7 @@ function tapColumns(taps: TapRow[]): string[] {
     seq += sep + String(t.seq);
     day += `${sep}"${t.serviceDay}"`;
     card += sep + quoteText(t.cardNo);
-    at += `${sep}"${iso(t.tappedAt)}"`;
+    at += sep + String(t.tappedAt);
     mode += sep + quoteText(t.mode);
     line += sep + quoteText(t.lineCode);
     veh += sep + quoteText(t.vehicleId);
@@ -335,7 +339,7 @@ function tapColumns(taps: TapRow[]): string[] {
     rr += sep + quoteText(t.rejectReason);
     part += sep + String(t.partition);
     off += sep + String(t.offset);
-    ts += `${sep}"${iso(t.timestamp)}"`;
+    ts += sep + String(t.timestamp);
   }
   return [vid, seq, day, card, at, mode, line, veh, stop, res, rr, part, off, ts].map((c) => `{${c}}`);
 }
