@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { BinaryArrayWriter } from './binary-arrays';
 
 /**
  * The ingest's bulk write path: one batch of classified messages in the caller's transaction,
@@ -300,55 +301,47 @@ async function ensurePartitions(client: PoolClient, taps: TapRow[]): Promise<str
 }
 
 /**
- * The batch's columns as PostgreSQL array literals, written here rather than by the driver: its
- * generic array encoder (a closure and two regular expressions per element) cost more than
- * the statement itself, ~7 µs a tap. Every text element is quoted, so no value can read as NULL
- * or split the literal. Instants go as epoch milliseconds (integers, exact), turned into
- * timestamptz by the statement: PostgreSQL parsing two ISO strings a tap cost ~2.7 µs of its
- * CPU a tap (~10 % of the statement).
+ * The batch's columns as binary arrays (binary-arrays.ts), built in one pass: PostgreSQL reads
+ * them without parsing text, and no value needs quoting. (The driver's generic array encoder,
+ * a closure and two regular expressions per element, cost ~7 µs a tap, as much as the
+ * statement; array literals written here cost PostgreSQL ~1 µs a text element to parse, and
+ * ISO instants more.) Instants go as epoch milliseconds, made timestamptz by the statement.
  */
-function tapColumns(taps: TapRow[]): string[] {
+function tapColumns(taps: TapRow[]): Buffer[] {
   const n = taps.length;
-  let vid = '';
-  let seq = '';
-  let day = '';
-  let card = '';
-  let at = '';
-  let mode = '';
-  let line = '';
-  let veh = '';
-  let stop = '';
-  let res = '';
-  let rr = '';
-  let part = '';
-  let off = '';
-  let ts = '';
+  const text = (bytesEach: number) => new BinaryArrayWriter('text', n * (4 + bytesEach));
+  const vid = text(16);
+  const seq = new BinaryArrayWriter('int8', n * 12);
+  const day = new BinaryArrayWriter('date', n * 8);
+  const card = text(20);
+  const at = new BinaryArrayWriter('int8', n * 12);
+  const mode = text(8);
+  const line = text(8);
+  const veh = text(16);
+  const stop = text(16);
+  const res = text(8);
+  const rr = text(4);
+  const part = new BinaryArrayWriter('int4', n * 8);
+  const off = new BinaryArrayWriter('int8', n * 12);
+  const ts = new BinaryArrayWriter('int8', n * 12);
   for (let i = 0; i < n; i++) {
     const t = taps[i] as TapRow;
-    const sep = i === 0 ? '' : ',';
-    vid += sep + quoteText(t.validatorId);
-    seq += sep + String(t.seq);
-    day += `${sep}"${t.serviceDay}"`;
-    card += sep + quoteText(t.cardNo);
-    at += sep + String(t.tappedAt);
-    mode += sep + quoteText(t.mode);
-    line += sep + quoteText(t.lineCode);
-    veh += sep + quoteText(t.vehicleId);
-    stop += sep + quoteText(t.stopCode);
-    res += sep + quoteText(t.result);
-    rr += sep + quoteText(t.rejectReason);
-    part += sep + String(t.partition);
-    off += sep + String(t.offset);
-    ts += sep + String(t.timestamp);
+    vid.text(t.validatorId);
+    seq.int(t.seq);
+    day.date(t.serviceDay);
+    card.text(t.cardNo);
+    at.int(t.tappedAt);
+    mode.text(t.mode);
+    line.text(t.lineCode);
+    veh.text(t.vehicleId);
+    stop.text(t.stopCode);
+    res.text(t.result);
+    rr.text(t.rejectReason);
+    part.int(t.partition);
+    off.int(t.offset);
+    ts.int(t.timestamp);
   }
-  return [vid, seq, day, card, at, mode, line, veh, stop, res, rr, part, off, ts].map((c) => `{${c}}`);
-}
-
-const NEEDS_ESCAPE = /["\\]/;
-
-function quoteText(text: string | null): string {
-  if (text === null) return 'NULL';
-  return NEEDS_ESCAPE.test(text) ? `"${text.replace(/["\\]/g, '\\$&')}"` : `"${text}"`;
+  return [vid, seq, day, card, at, mode, line, veh, stop, res, rr, part, off, ts].map((c) => c.finish());
 }
 
 function deadLetterColumns(letters: DeadLetterRow[]): unknown[] {
