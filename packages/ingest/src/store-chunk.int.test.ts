@@ -206,4 +206,49 @@ describe('storing a chunk (the ingest and replay write path)', () => {
     );
     expect(keys.rows.map((k) => Number(k.at))).toEqual(instants.map((iso) => Date.parse(iso)));
   });
+
+  it('judges each tap against the first arrival of its key, in the chunk or stored before, and counts only new taps in validator_days', async () => {
+    const t40 = tap('2020-12-05', 40);
+    const t41 = tap('2020-12-05', 41);
+    expect(await storeMessages(ctx, [t40, t41], hooks)).toMatchObject({ stored: 2, days: ['2020-12-05'] });
+    const t42 = tap('2020-12-05', 42);
+    const chunk: IngestMessage[] = [
+      t42,
+      { ...t42, offset: offset++ }, // same key, card and instant: duplicate of the one above
+      { ...tap('2020-12-05', 42, '0488888888888888'), offset: offset++ }, // same key, other card: conflict
+      { ...t40, offset: offset++ }, // duplicate of the tap stored before
+      { ...tap('2020-12-05', 41, '0477777777777777'), offset: offset++ }, // conflict with the tap stored before
+      t41, // the very message stored before: already stored
+    ];
+    expect(await storeMessages(ctx, chunk, hooks)).toMatchObject({
+      stored: 1,
+      duplicates: 2,
+      alreadyStored: 1,
+      deadLettered: { SEQ_CONFLICT: 2 },
+      days: ['2020-12-05'],
+    });
+    const letters = await db.pool.query<{ offset: string; detail: string }>(
+      `select kafka_offset::text as offset, detail from dead_letters where reason = 'SEQ_CONFLICT' and service_day = '2020-12-05' order by kafka_offset`,
+    );
+    expect(letters.rows).toEqual([
+      {
+        offset: String(chunk[2]?.offset),
+        detail: `seq 42 of BUS-1-1 is already stored with another card or instant (offset 0/${t42.offset})`,
+      },
+      {
+        offset: String(chunk[4]?.offset),
+        detail: `seq 41 of BUS-1-1 is already stored with another card or instant (offset 0/${t41.offset})`,
+      },
+    ]);
+    const dups = await db.pool.query<{ offset: string }>(
+      `select kafka_offset::text as offset from duplicate_taps where service_day = '2020-12-05' order by kafka_offset`,
+    );
+    expect(dups.rows.map((r) => r.offset)).toEqual([String(chunk[1]?.offset), String(chunk[3]?.offset)]);
+    const vd = await db.pool.query(
+      `select min_seq::int, max_seq::int, tap_count::int,
+              to_char(last_tapped_at at time zone 'UTC', 'HH24:MI:SS.MS') as last
+       from validator_days where validator_id = 'BUS-1-1' and service_day = '2020-12-05'`,
+    );
+    expect(vd.rows).toEqual([{ min_seq: 40, max_seq: 42, tap_count: 3, last: '07:00:00.042' }]);
+  });
 });
