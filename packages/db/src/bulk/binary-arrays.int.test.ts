@@ -4,7 +4,8 @@ import { BinaryArrayWriter, type ElementType } from './binary-arrays';
 function array(type: ElementType, values: ReadonlyArray<string | number | null>): Buffer {
   const w = new BinaryArrayWriter(type, 4);
   for (const v of values) {
-    if (type === 'text') w.text(v as string | null);
+    if (type === 'bool') w.bool(v === null ? null : v === 1);
+    else if (type === 'text') w.text(v as string | null);
     else if (type === 'date') w.date(v as string | null);
     else w.int(v as number | null);
   }
@@ -64,6 +65,15 @@ describe('binary arrays read by PostgreSQL (array_recv)', () => {
         array('date', days),
       ),
     ).toEqual(days);
+  });
+
+  it('gives back booleans, NULL as NULL', async () => {
+    expect(await read('select array_to_json($1::bool[]) as v', array('bool', [1, 0, null, 1]))).toEqual([
+      true,
+      false,
+      null,
+      true,
+    ]);
   });
 
   it('an empty array is empty, of the type cast to', async () => {

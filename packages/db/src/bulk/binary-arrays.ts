@@ -12,7 +12,7 @@
  */
 
 /** Element types by OID (pg_type): PostgreSQL refuses an array whose element type is not the one cast to. */
-const OID = { int4: 23, int8: 20, text: 25, date: 1082 } as const;
+const OID = { bool: 16, int4: 23, int8: 20, text: 25, date: 1082 } as const;
 export type ElementType = keyof typeof OID;
 
 const HEADER = 20;
@@ -55,7 +55,10 @@ export class BinaryArrayWriter {
   /** A text element, as UTF-8 (the database's encoding). */
   text(value: string | null): void {
     if (this.type !== 'text') throw new TypeError(`text element in a ${this.type} array`);
-    if (value === null) return this.null();
+    if (value === null) {
+      this.null();
+      return;
+    }
     // At most 3 bytes per UTF-16 unit; the length is written once the bytes are.
     this.room(4 + value.length * 3);
     const written = this.buf.write(value, this.pos + 4, 'utf8');
@@ -66,7 +69,10 @@ export class BinaryArrayWriter {
 
   /** An integer element (int4 or int8): a safe integer, else a RangeError (the value's fault). */
   int(value: number | null): void {
-    if (value === null) return this.null();
+    if (value === null) {
+      this.null();
+      return;
+    }
     if (!Number.isSafeInteger(value))
       throw new RangeError(`${value} is not an integer PostgreSQL can store exactly`);
     if (this.type === 'int4') {
@@ -89,10 +95,27 @@ export class BinaryArrayWriter {
     this.count++;
   }
 
+  /** A boolean element. */
+  bool(value: boolean | null): void {
+    if (this.type !== 'bool') throw new TypeError(`boolean element in a ${this.type} array`);
+    if (value === null) {
+      this.null();
+      return;
+    }
+    this.room(5);
+    this.buf.writeInt32BE(1, this.pos);
+    this.buf[this.pos + 4] = value ? 1 : 0;
+    this.pos += 5;
+    this.count++;
+  }
+
   /** A calendar day written `YYYY-MM-DD`, or a RangeError. (A batch holds few days: the last one is remembered.) */
   date(value: string | null): void {
     if (this.type !== 'date') throw new TypeError(`date element in a ${this.type} array`);
-    if (value === null) return this.null();
+    if (value === null) {
+      this.null();
+      return;
+    }
     if (value !== this.lastDay) {
       const ms = Date.parse(`${value}T00:00:00Z`);
       if (

@@ -94,25 +94,31 @@ export function forgetPartitions(): void {
 /** How one tap of the batch stands against the winner of its key (SPEC §2). */
 type Kind = 'stored' | 'already' | 'duplicate' | 'conflict';
 
-/** The first arrival of a key: the tap that holds it in `tap_keys`. */
-type Winner = { card: string; atMs: number; partition: number; offset: number; fresh: boolean };
+/** The first arrival of a key stored by an earlier transaction, as `tap_keys` holds it. */
+type Winner = { prior: true; card: string; atMs: number; partition: number; offset: number };
 
 /**
- * Step 1 of a batch: the first arrival in the batch of each key not stored yet goes into
- * `tap_keys` (the identity of a tap across all days). When every key was new (the common case)
- * it says only how many; otherwise, which were inserted, so the others can be read back.
+ * Step 1 of a batch: of the batch's taps, the first arrival of each key (`$9`, flags) goes into
+ * `tap_keys` (the identity of a tap across all days) unless the key is stored already. It says
+ * how many it inserted and, only when a key was stored already, which first arrivals it skipped
+ * (places in the batch, from 1).
  */
 const INSERT_KEYS = `
 with ins as (
   insert into tap_keys (topic, validator_id, seq, service_day, card_no, tapped_at, kafka_partition, kafka_offset)
   select $1, vid, seq, day, card, timestamptz 'epoch' + at_ms * interval '1 ms', part, off
-  from unnest($2::text[], $3::int8[], $4::date[], $5::text[], $6::int8[], $7::int4[], $8::int8[])
-       as f(vid, seq, day, card, at_ms, part, off)
+  from unnest($2::text[], $3::int8[], $4::date[], $5::text[], $6::int8[], $7::int4[], $8::int8[], $9::bool[])
+       as f(vid, seq, day, card, at_ms, part, off, first)
+  where first
   on conflict do nothing
-  returning kafka_partition as part, kafka_offset as off)
-select count(*)::int as inserted,
-       case when count(*) < $9 then array_agg(part::text || '/' || off::text) end as coordinates
-from ins`;
+  returning validator_id as vid, seq),
+n as (select count(*)::int as inserted from ins)
+select inserted,
+       case when inserted < $10 then
+         (select array_agg(f.ord) from unnest($2::text[], $3::int8[], $9::bool[]) with ordinality as f(vid, seq, first, ord)
+          where f.first and not exists (select 1 from ins where ins.vid = f.vid and ins.seq = f.seq))
+       end as skipped
+from n`;
 
 /**
  * The stored winners of keys the batch did not insert: an earlier transaction's (a replay, a
@@ -127,7 +133,7 @@ from unnest($1::text[], $2::int8[]) as f(vid, seq)
 join tap_keys k on k.validator_id = f.vid and k.seq = f.seq`;
 
 /**
- * Step 2, one statement: the new taps into `boardings` with the as-of match (SPEC §3: the live
+ * Step 2, one statement: the new taps (`$44`, flags over the batch's taps) into `boardings` with the as-of match (SPEC §3: the live
  * match of the card whose [valid_from, valid_to) holds tapped_at, one index probe of cards and
  * of matches per tap, the latest valid_from if two), `validator_days` merged with the batch's
  * own per validator and day, duplicates, dead letters (conflicts included) and heartbeats.
@@ -140,8 +146,9 @@ with b as (
          timestamptz 'epoch' + t.ts_ms * interval '1 ms'
   from (select u.*, timestamptz 'epoch' + u.at_ms * interval '1 ms' as at
         from unnest($2::text[], $3::int8[], $4::date[], $5::text[], $6::int8[], $7::text[], $8::text[],
-                    $9::text[], $10::text[], $11::text[], $12::text[], $13::int4[], $14::int8[], $15::int8[])
-             as u(vid, seq, day, card, at_ms, mode, line, veh, stop, res, rr, part, off, ts_ms)) t
+                    $9::text[], $10::text[], $11::text[], $12::text[], $13::int4[], $14::int8[], $15::int8[], $44::bool[])
+             as u(vid, seq, day, card, at_ms, mode, line, veh, stop, res, rr, part, off, ts_ms, keep)
+        where u.keep) t
   left join lateral (
     select m.id from cards c join matches m on m.card_id = c.id
     where c.card_no = t.card and m.retracted_at is null and m.valid_from <= t.at
@@ -194,7 +201,7 @@ const keyOf = (t: { validatorId: string; seq: number }) => `${t.seq}\u0000${t.va
  * here over the batch's own keys and the winners the database holds:
  *
  * 1. The first arrival in the batch (its order) of every key is inserted into `tap_keys` unless
- *    the key is stored already (`INSERT_KEYS`). Those it did not insert are read back
+ *    the key is stored already (`INSERT_KEYS`). Those it skipped are read back
  *    (`READ_WINNERS`): stored by an earlier transaction, their first arrival stands.
  * 2. Each tap is judged against its key's winner: the winner itself (`stored` when inserted now,
  *    `already` when a replay of the same message stored it before), a `duplicate` (same card
@@ -211,64 +218,63 @@ export async function storeTapBatch(
   batch: { topic: string; taps: TapRow[]; heartbeats: HeartbeatRow[]; deadLetters: DeadLetterRow[] },
 ): Promise<StoreResult> {
   const { topic, taps, heartbeats } = batch;
+  const n = taps.length;
 
-  // The first arrival in the batch of each key (index into `taps`).
+  // For each tap, the place in the batch of its key's first arrival.
   const firstOf = new Map<string, number>();
+  const first = new Int32Array(n);
+  const isFirst = new BinaryArrayWriter('bool', n * 5);
   let repeats = false;
-  for (let i = 0; i < taps.length; i++) {
+  for (let i = 0; i < n; i++) {
     const k = keyOf(taps[i] as TapRow);
-    if (firstOf.has(k)) repeats = true;
-    else firstOf.set(k, i);
+    const f = firstOf.get(k);
+    if (f === undefined) firstOf.set(k, i);
+    else repeats = true;
+    first[i] = f ?? i;
+    isFirst.bool(f === undefined);
   }
-  const firsts = repeats ? [...firstOf.values()].map((i) => taps[i] as TapRow) : taps;
-  // Without repeats the columns of the keys are those of the taps: encoded once.
-  const allColumns = repeats ? null : tapColumns(taps);
+  // The batch's columns, encoded once for both statements.
+  const columns = tapColumns(taps);
 
-  let inserted = 0;
-  let insertedNow: Set<string> | null = null;
-  if (firsts.length > 0) {
-    const keys = allColumns === null ? keyColumns(firsts) : KEY_COLUMNS.map((c) => allColumns[c] as Buffer);
-    const ins = await client.query<{ inserted: number; coordinates: string[] | null }>(INSERT_KEYS, [
+  // The first arrivals whose key was stored before (places in the batch), and those keys' winners.
+  let skipped: Set<number> | null = null;
+  const prior = new Map<number, Winner>();
+  if (n > 0) {
+    const ins = await client.query<{ inserted: number; skipped: string[] | null }>(INSERT_KEYS, [
       topic,
-      ...keys,
-      firsts.length,
+      ...KEY_COLUMNS.map((c) => columns[c] as Buffer),
+      isFirst.finish(),
+      firstOf.size,
     ]);
     const row = ins.rows[0];
     if (row === undefined) throw new Error('the key insert returned no row');
-    inserted = row.inserted;
-    if (inserted < firsts.length) insertedNow = new Set(row.coordinates ?? []);
+    if (row.inserted < firstOf.size) {
+      skipped = new Set((row.skipped ?? []).map((ord) => Number(ord) - 1));
+      await readWinners(client, taps, skipped, firstOf, prior);
+    }
   }
 
+  const keep = new BinaryArrayWriter('bool', n * 5);
   let stored: TapRow[] = [];
   const duplicates: TapRow[] = [];
   const conflicts: DeadLetterRow[] = [];
   let already = 0;
-  if (!repeats && inserted === taps.length) {
+  if (!repeats && skipped === null) {
     // Every tap is the first arrival of a new key: all stored (the common case).
     stored = taps;
+    for (let i = 0; i < n; i++) keep.bool(true);
   } else {
-    const winners = new Map<string, Winner>();
-    const others: TapRow[] = [];
-    for (const t of firsts) {
-      if (insertedNow === null || insertedNow.has(`${t.partition}/${t.offset}`)) {
-        winners.set(keyOf(t), {
-          card: t.cardNo,
-          atMs: t.tappedAt,
-          partition: t.partition,
-          offset: t.offset,
-          fresh: true,
-        });
-      } else others.push(t);
-    }
-    if (others.length > 0) await readWinners(client, others, winners);
-    for (const t of taps) {
-      const w = winners.get(keyOf(t));
+    for (let i = 0; i < n; i++) {
+      const t = taps[i] as TapRow;
+      const f = first[i] as number;
+      const w = skipped?.has(f) ? prior.get(f) : (taps[f] as TapRow);
       if (w === undefined) throw new Error('tap key neither inserted nor found');
-      const kind = judge(t, w);
+      const kind = 'prior' in w ? judge(t, w) : f === i ? 'stored' : sameTap(t, w.cardNo, w.tappedAt);
+      keep.bool(kind === 'stored');
       if (kind === 'stored') stored.push(t);
       else if (kind === 'already') already++;
       else if (kind === 'duplicate') duplicates.push(t);
-      else
+      else {
         conflicts.push({
           topic,
           partition: t.partition,
@@ -282,6 +288,7 @@ export async function storeTapBatch(
           seq: t.seq,
           serviceDay: t.serviceDay,
         });
+      }
     }
   }
 
@@ -291,11 +298,12 @@ export async function storeTapBatch(
   if (stored.length + duplicates.length + deadLetters.length + heartbeats.length > 0) {
     const res = await client.query<{ stored: number; matched: number }>(STORE_REST, [
       topic,
-      ...(stored === taps && allColumns !== null ? allColumns : tapColumns(stored)),
+      ...columns,
       ...validatorDayColumns(stored),
       ...duplicateColumns(duplicates),
       ...deadLetterColumns(deadLetters),
       ...heartbeatColumns(heartbeats),
+      keep.finish(),
     ]);
     const r = res.rows[0];
     if (r === undefined || r.stored !== stored.length)
@@ -319,14 +327,27 @@ export async function storeTapBatch(
 
 /** SPEC §2: the first arrival of a (validatorId, seq) is kept; the others are judged against it. */
 function judge(t: TapRow, w: Winner): Kind {
-  if (w.partition === t.partition && w.offset === t.offset) return w.fresh ? 'stored' : 'already';
-  return w.card === t.cardNo && w.atMs === t.tappedAt ? 'duplicate' : 'conflict';
+  if (w.partition === t.partition && w.offset === t.offset) return 'already';
+  return sameTap(t, w.card, w.atMs);
 }
 
-async function readWinners(client: PoolClient, taps: TapRow[], into: Map<string, Winner>): Promise<void> {
-  const vid = new BinaryArrayWriter('text', taps.length * 20);
-  const seq = new BinaryArrayWriter('int8', taps.length * 12);
-  for (const t of taps) {
+/** A later arrival of a key: the same tap sent again, or another under a reused seq. */
+function sameTap(t: TapRow, card: string, atMs: number): 'duplicate' | 'conflict' {
+  return t.cardNo === card && t.tappedAt === atMs ? 'duplicate' : 'conflict';
+}
+
+/** The stored winners of the skipped first arrivals (places in `taps`), by place. */
+async function readWinners(
+  client: PoolClient,
+  taps: TapRow[],
+  skipped: Set<number>,
+  firstOf: Map<string, number>,
+  into: Map<number, Winner>,
+): Promise<void> {
+  const vid = new BinaryArrayWriter('text', skipped.size * 20);
+  const seq = new BinaryArrayWriter('int8', skipped.size * 12);
+  for (const i of skipped) {
+    const t = taps[i] as TapRow;
     vid.text(t.validatorId);
     seq.int(t.seq);
   }
@@ -339,13 +360,15 @@ async function readWinners(client: PoolClient, taps: TapRow[], into: Map<string,
     off: string;
   }>(READ_WINNERS, [vid.finish(), seq.finish()]);
   for (const r of res.rows) {
-    into.set(keyOf({ validatorId: r.vid, seq: Number(r.seq) }), {
+    const place = firstOf.get(keyOf({ validatorId: r.vid, seq: Number(r.seq) }));
+    if (place === undefined) continue;
+    into.set(place, {
+      prior: true,
       card: r.card,
       // Exact: epoch ms are safe integers (an instant stored with finer precision stays fractional, so it differs).
       atMs: Number(r.at_ms),
       partition: r.part,
       offset: Number(r.off),
-      fresh: false,
     });
   }
 }
@@ -411,28 +434,6 @@ function tapColumns(taps: TapRow[]): Buffer[] {
 
 /** Of `tapColumns`, those `INSERT_KEYS` takes, in its order: vid, seq, day, card, at, part, off. */
 const KEY_COLUMNS = [0, 1, 2, 3, 4, 11, 12] as const;
-
-/** The first arrivals' key columns for `INSERT_KEYS` (the order of KEY_COLUMNS). */
-function keyColumns(firsts: TapRow[]): Buffer[] {
-  const n = firsts.length;
-  const vid = new BinaryArrayWriter('text', n * 20);
-  const seq = new BinaryArrayWriter('int8', n * 12);
-  const day = new BinaryArrayWriter('date', n * 8);
-  const card = new BinaryArrayWriter('text', n * 24);
-  const at = new BinaryArrayWriter('int8', n * 12);
-  const part = new BinaryArrayWriter('int4', n * 8);
-  const off = new BinaryArrayWriter('int8', n * 12);
-  for (const t of firsts) {
-    vid.text(t.validatorId);
-    seq.int(t.seq);
-    day.date(t.serviceDay);
-    card.text(t.cardNo);
-    at.int(t.tappedAt);
-    part.int(t.partition);
-    off.int(t.offset);
-  }
-  return [vid, seq, day, card, at, part, off].map((c) => c.finish());
-}
 
 /** What the new taps add to `validator_days`, one row per validator and day (in key order). */
 function validatorDayColumns(stored: TapRow[]): Buffer[] {
