@@ -44,21 +44,25 @@ export class BinaryArrayWriter {
     this.buf = next;
   }
 
-  private null(): void {
+  /**
+   * Before each element: a TypeError if the array holds another type (`integer`: int4 or int8);
+   * a null value is written as NULL here, and true says the element is done.
+   */
+  private wroteNull(kind: ElementType | 'integer', value: unknown): value is null {
+    const fits = kind === 'integer' ? this.type === 'int4' || this.type === 'int8' : this.type === kind;
+    if (!fits) throw new TypeError(`${kind} element in a ${this.type} array`);
+    if (value !== null) return false;
     this.room(4);
     this.buf.writeInt32BE(-1, this.pos);
     this.pos += 4;
     this.nulls = true;
     this.count++;
+    return true;
   }
 
   /** A text element, as UTF-8 (the database's encoding). */
   text(value: string | null): void {
-    if (this.type !== 'text') throw new TypeError(`text element in a ${this.type} array`);
-    if (value === null) {
-      this.null();
-      return;
-    }
+    if (this.wroteNull('text', value)) return;
     // At most 3 bytes per UTF-16 unit; the length is written once the bytes are.
     this.room(4 + value.length * 3);
     const written = this.buf.write(value, this.pos + 4, 'utf8');
@@ -69,10 +73,7 @@ export class BinaryArrayWriter {
 
   /** An integer element (int4 or int8): a safe integer, else a RangeError (the value's fault). */
   int(value: number | null): void {
-    if (value === null) {
-      this.null();
-      return;
-    }
+    if (this.wroteNull('integer', value)) return;
     if (!Number.isSafeInteger(value))
       throw new RangeError(`${value} is not an integer PostgreSQL can store exactly`);
     if (this.type === 'int4') {
@@ -82,26 +83,20 @@ export class BinaryArrayWriter {
       this.buf.writeInt32BE(4, this.pos);
       this.buf.writeInt32BE(value, this.pos + 4);
       this.pos += 8;
-    } else if (this.type === 'int8') {
+    } else {
       this.room(12);
       const hi = Math.floor(value / TWO_32);
       this.buf.writeInt32BE(8, this.pos);
       this.buf.writeInt32BE(hi, this.pos + 4);
       this.buf.writeUInt32BE(value - hi * TWO_32, this.pos + 8);
       this.pos += 12;
-    } else {
-      throw new TypeError(`integer element in a ${this.type} array`);
     }
     this.count++;
   }
 
   /** A boolean element. */
   bool(value: boolean | null): void {
-    if (this.type !== 'bool') throw new TypeError(`boolean element in a ${this.type} array`);
-    if (value === null) {
-      this.null();
-      return;
-    }
+    if (this.wroteNull('bool', value)) return;
     this.room(5);
     this.buf.writeInt32BE(1, this.pos);
     this.buf[this.pos + 4] = value ? 1 : 0;
@@ -111,11 +106,7 @@ export class BinaryArrayWriter {
 
   /** A calendar day written `YYYY-MM-DD`, or a RangeError. (A batch holds few days: the last one is remembered.) */
   date(value: string | null): void {
-    if (this.type !== 'date') throw new TypeError(`date element in a ${this.type} array`);
-    if (value === null) {
-      this.null();
-      return;
-    }
+    if (this.wroteNull('date', value)) return;
     if (value !== this.lastDay) {
       const ms = Date.parse(`${value}T00:00:00Z`);
       if (
