@@ -92,7 +92,7 @@ const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
  * into March, so a round trip catches that; it also reads years before 100 as 19xx, so those are
  * refused as well (no service day is that old).
  */
-function utcMidnightOf(day: string): number {
+export function utcMidnightOf(day: string): number {
   const m = DAY.exec(day);
   if (m === null) throw new RangeError(`day must be YYYY-MM-DD, got ${JSON.stringify(day)}`);
   const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));

@@ -11,6 +11,8 @@
  * followed by its bytes, all big-endian.
  */
 
+import { utcMidnightOf } from '@boarding/contracts/time';
+
 /** Element types by OID (pg_type): PostgreSQL refuses an array whose element type is not the one cast to. */
 const OID = { bool: 16, int4: 23, int8: 20, text: 25, date: 1082 } as const;
 export type ElementType = keyof typeof OID;
@@ -108,16 +110,9 @@ export class BinaryArrayWriter {
   date(value: string | null): void {
     if (this.wroteNull('date', value)) return;
     if (value !== this.lastDay) {
-      const ms = Date.parse(`${value}T00:00:00Z`);
-      if (
-        !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
-        !Number.isFinite(ms) ||
-        new Date(ms).toISOString().slice(0, 10) !== value
-      ) {
-        throw new RangeError(`${value} is not a day as YYYY-MM-DD`);
-      }
+      // A RangeError on anything but a real calendar day written YYYY-MM-DD.
+      this.lastDayNumber = utcMidnightOf(value) / DAY_MS - PG_EPOCH_DAYS;
       this.lastDay = value;
-      this.lastDayNumber = ms / DAY_MS - PG_EPOCH_DAYS;
     }
     this.room(8);
     this.buf.writeInt32BE(4, this.pos);

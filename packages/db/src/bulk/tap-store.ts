@@ -95,7 +95,7 @@ export function forgetPartitions(): void {
 type Kind = 'stored' | 'already' | 'duplicate' | 'conflict';
 
 /** The first arrival of a key stored by an earlier transaction, as `tap_keys` holds it. */
-type Winner = { prior: true; card: string; atMs: number; partition: number; offset: number };
+type Winner = { card: string; atMs: number; partition: number; offset: number };
 
 /**
  * Step 1 of a batch: of the batch's taps, the first arrival of each key (`$9`, flags) goes into
@@ -133,10 +133,11 @@ from unnest($1::text[], $2::int8[]) as f(vid, seq)
 join tap_keys k on k.validator_id = f.vid and k.seq = f.seq`;
 
 /**
- * Step 2, one statement: the new taps (`$44`, flags over the batch's taps) into `boardings` with the as-of match (SPEC §3: the live
- * match of the card whose [valid_from, valid_to) holds tapped_at, one index probe of cards and
- * of matches per tap, the latest valid_from if two), `validator_days` merged with the batch's
- * own per validator and day, duplicates, dead letters (conflicts included) and heartbeats.
+ * Step 2, one statement: the new taps (`$44`, flags over the batch's taps) into `boardings` with
+ * the as-of match (SPEC §3: the live match of the card whose [valid_from, valid_to) holds
+ * tapped_at, one index probe of cards and of matches per tap, the latest valid_from if two),
+ * `validator_days` merged with the batch's own per validator and day, duplicates, dead letters
+ * (conflicts included) and heartbeats.
  */
 const STORE_REST = `
 with b as (
@@ -267,9 +268,19 @@ export async function storeTapBatch(
     for (let i = 0; i < n; i++) {
       const t = taps[i] as TapRow;
       const f = first[i] as number;
-      const w = skipped?.has(f) ? prior.get(f) : (taps[f] as TapRow);
-      if (w === undefined) throw new Error('tap key neither inserted nor found');
-      const kind = 'prior' in w ? judge(t, w) : f === i ? 'stored' : sameTap(t, w.cardNo, w.tappedAt);
+      // The winner of the key: stored before (read back), or its first arrival in this batch.
+      let kind: Kind;
+      let winner: { partition: number; offset: number };
+      if (skipped?.has(f)) {
+        const w = prior.get(f);
+        if (w === undefined) throw new Error('tap key neither inserted nor found');
+        kind = judge(t, w);
+        winner = w;
+      } else {
+        const w = taps[f] as TapRow;
+        kind = f === i ? 'stored' : sameTap(t, w.cardNo, w.tappedAt);
+        winner = w;
+      }
       keep.bool(kind === 'stored');
       if (kind === 'stored') stored.push(t);
       else if (kind === 'already') already++;
@@ -283,7 +294,7 @@ export async function storeTapBatch(
           key: t.key,
           value: t.value,
           reason: 'SEQ_CONFLICT',
-          detail: `seq ${t.seq} of ${t.validatorId} is already stored with another card or instant (offset ${w.partition}/${w.offset})`,
+          detail: `seq ${t.seq} of ${t.validatorId} is already stored with another card or instant (offset ${winner.partition}/${winner.offset})`,
           validatorId: t.validatorId,
           seq: t.seq,
           serviceDay: t.serviceDay,
@@ -363,7 +374,6 @@ async function readWinners(
     const place = firstOf.get(keyOf({ validatorId: r.vid, seq: Number(r.seq) }));
     if (place === undefined) continue;
     into.set(place, {
-      prior: true,
       card: r.card,
       // Exact: epoch ms are safe integers (an instant stored with finer precision stays fractional, so it differs).
       atMs: Number(r.at_ms),
