@@ -1,4 +1,3 @@
-import { countMatchedTaps } from '@boarding/db/bulk/offset-records';
 import { createDb } from '@boarding/db/client';
 import { createKafka } from '@boarding/kafka/client';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
@@ -157,7 +156,7 @@ export function createIngestService(
       const reading = await lag();
       const totals = await run.advance(reading);
       publishTotals(totals);
-      return { ...totals, matched: await countMatchedTaps(pool, topic, run.ranges) };
+      return { ...totals, matched: run.matched };
     },
     async start(options: { http: boolean }) {
       await admin.connect();

@@ -1,4 +1,4 @@
-import { accountOffsets, type OffsetRange } from '@boarding/db/bulk/offset-records';
+import { accountOffsets, countMatchedTaps, type OffsetRange } from '@boarding/db/bulk/offset-records';
 import type { Pool } from 'pg';
 import type { GroupLag } from './catch-up';
 import { type AccountTotals, addAccount, sumAccounts } from './reconcile';
@@ -8,12 +8,15 @@ import { type AccountTotals, addAccount, sumAccounts } from './reconcile';
  * committed offsets when the run began and as they stand now, so they survive consumer restarts
  * and rebalances (kafkajs restarting the consumer resets nothing here) and count the work of the
  * whole group over the run. Kept incrementally: committed ranges never change, so each reading
- * only walks the offsets committed since the last one.
+ * only walks the offsets committed since the last one. That holds for the matched taps too: a
+ * caught-up run's summary then only counts the last second's taps, where counting all of them
+ * at the end cost ~1.8 s a million taps on one backend after the work was done.
  */
 export class RunAccount {
   readonly #start = new Map<number, number>();
   readonly #upTo = new Map<number, number>();
   #totals: AccountTotals = sumAccounts([]);
+  #matched = 0;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -47,6 +50,11 @@ export class RunAccount {
     return this.#totals;
   }
 
+  /** Of the run's stored taps (as of the last reading), those matched to a card holder. */
+  get matched(): number {
+    return this.#matched;
+  }
+
   /** Account for what was committed since the last call; one call at a time. */
   advance(lag: GroupLag): Promise<AccountTotals> {
     const next = this.#queue.then(async () => {
@@ -58,9 +66,11 @@ export class RunAccount {
       }
       if (ranges.length === 0) return this.#totals;
       const accounts = await accountOffsets(this.pool, this.topic, ranges);
+      const matched = await countMatchedTaps(this.pool, this.topic, ranges);
       const totals = structuredClone(this.#totals);
       for (const a of accounts) addAccount(totals, a);
       this.#totals = totals;
+      this.#matched += matched;
       for (const r of ranges) this.#upTo.set(r.partition, r.to);
       return totals;
     });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { environmentWith, loadEnv } from '@boarding/config/env';
-import { createIngestService } from '@boarding/ingest/ingest-service';
+import { createIngestService, type RunSummary } from '@boarding/ingest/ingest-service';
 import { IngestEnv } from '@boarding/ingest/settings';
 import { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
 import { createLogger } from '@boarding/logger/logger';
@@ -62,6 +62,7 @@ describe('a simulated faulty day, ingested by two processes of one group', () =>
       }),
     );
     await Promise.all(services.map((s) => s.start({ http: false })));
+    let summary: RunSummary | undefined;
     try {
       // The day goes on the topic only once both processes hold partitions, so both take part.
       await untilEveryMemberHoldsPartitions(topic.kafka, groupId, 2);
@@ -71,6 +72,9 @@ describe('a simulated faulty day, ingested by two processes of one group', () =>
         messages.map((m) => ({ key: m.key, value: m.value, timestamp: Number(m.timestamp) })),
       );
       await services[0]?.untilCaughtUp({ intervalMs: 250, timeoutMs: 150000 });
+      // The run's summary, kept reading by reading while the day was stored (the matched taps
+      // too), counts the whole group's work: what the tables say below.
+      summary = await services[0]?.summary();
     } finally {
       await Promise.all(shutdowns.map((s) => s.stop()));
     }
@@ -95,6 +99,15 @@ describe('a simulated faulty day, ingested by two processes of one group', () =>
       matched: truth.expected.matched,
       duplicates: truth.expected.duplicates,
       dead_lettered: Object.values(truth.expected.deadLettered).reduce((a, b) => a + b, 0),
+      doubled: 0,
+    });
+    expect(summary).toMatchObject({
+      messages: truth.messages,
+      taps: truth.expected.stored,
+      matched: truth.expected.matched,
+      duplicates: truth.expected.duplicates,
+      heartbeats: truth.heartbeats,
+      unaccounted: 0,
       doubled: 0,
     });
     // Every produced message is accounted for exactly once.
