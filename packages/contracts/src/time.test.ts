@@ -123,6 +123,20 @@ describe('serviceDayOf', () => {
     expect(() => serviceDayOf(Number.NaN)).toThrow(RangeError);
   });
 
+  it('gives the day a fresh Date gives, whatever order instants come in (it remembers the last day)', () => {
+    // Instants either side of Istanbul midnights, visited back and forth, and pseudo-random ones.
+    const midnight = Date.parse('2020-11-20T21:00:00.000Z');
+    const instants = [0, -1, 1, -DAY_MS, DAY_MS - 1, DAY_MS, -1, 0].map((d) => midnight + d);
+    let x = 7;
+    for (let i = 0; i < 2000; i++) {
+      x = (x * 48271) % 2147483647;
+      instants.push(Date.parse('2017-01-01T00:00:00Z') + (x % 4000) * HOUR_MS + (i % 3) - 1);
+    }
+    for (const ms of instants) {
+      expect(serviceDayOf(ms)).toBe(new Date(ms + 3 * HOUR_MS).toISOString().slice(0, 10));
+    }
+  });
+
   it('reads days before 2016 with the summer time Istanbul had then: UTC+3 in summer, UTC+2 in winter', () => {
     expect(serviceDayOf(Date.parse('2010-06-30T20:59:59.999Z'))).toBe('2010-06-30');
     expect(serviceDayOf(Date.parse('2010-06-30T21:00:00.000Z'))).toBe('2010-07-01');
@@ -233,6 +247,11 @@ describe('addDays', () => {
     expect(addDays('2021-03-01', -1)).toBe('2021-02-28');
     expect(addDays('2020-11-20', 7)).toBe('2020-11-27');
     expect(addDays('2020-11-20', 0)).toBe('2020-11-20');
+    // Either side of 1970-01-01 (negative instants), back and forth.
+    expect(addDays('1970-01-01', -1)).toBe('1969-12-31');
+    expect(addDays('1969-12-31', 1)).toBe('1970-01-01');
+    expect(addDays('1969-12-31', 0)).toBe('1969-12-31');
+    expect(addDays('1970-01-02', -2)).toBe('1969-12-31');
   });
 
   it('refuses what is not a calendar day', () => {
