@@ -102,13 +102,19 @@ type Winner = { card: string; atMs: number; partition: number; offset: number };
  * `tap_keys` (the identity of a tap across all days) unless the key is stored already. It says
  * how many it inserted and, only when a key was stored already, which first arrivals it skipped
  * (places in the batch, from 1).
+ *
+ * The columns are unnested in the select list, not in FROM: a function in FROM is first copied
+ * whole into a tuplestore of its own, one per column, and read back; in the select list each
+ * array is walked in step with the others (the same rows: the arrays are of one length). That
+ * cut the backend's CPU by ~10 % a tap (both statements, chunks alternated on one backend).
  */
 const INSERT_KEYS = `
 with ins as (
   insert into tap_keys (topic, validator_id, seq, service_day, card_no, tapped_at, kafka_partition, kafka_offset)
   select $1, vid, seq, day, card, timestamptz 'epoch' + at_ms * interval '1 ms', part, off
-  from unnest($2::text[], $3::int8[], $4::date[], $5::text[], $6::int8[], $7::int4[], $8::int8[], $9::bool[])
-       as f(vid, seq, day, card, at_ms, part, off, first)
+  from (select unnest($2::text[]) as vid, unnest($3::int8[]) as seq, unnest($4::date[]) as day,
+               unnest($5::text[]) as card, unnest($6::int8[]) as at_ms, unnest($7::int4[]) as part,
+               unnest($8::int8[]) as off, unnest($9::bool[]) as first) f
   where first
   on conflict do nothing
   returning validator_id as vid, seq),
@@ -146,9 +152,11 @@ with b as (
   select t.day, t.vid, t.seq, t.card, t.at, t.mode, t.line, t.veh, t.stop, t.res, t.rr, m.id, t.part, t.off,
          timestamptz 'epoch' + t.ts_ms * interval '1 ms'
   from (select u.*, timestamptz 'epoch' + u.at_ms * interval '1 ms' as at
-        from unnest($2::text[], $3::int8[], $4::date[], $5::text[], $6::int8[], $7::text[], $8::text[],
-                    $9::text[], $10::text[], $11::text[], $12::text[], $13::int4[], $14::int8[], $15::int8[], $44::bool[])
-             as u(vid, seq, day, card, at_ms, mode, line, veh, stop, res, rr, part, off, ts_ms, keep)
+        from (select unnest($2::text[]) as vid, unnest($3::int8[]) as seq, unnest($4::date[]) as day,
+                     unnest($5::text[]) as card, unnest($6::int8[]) as at_ms, unnest($7::text[]) as mode,
+                     unnest($8::text[]) as line, unnest($9::text[]) as veh, unnest($10::text[]) as stop,
+                     unnest($11::text[]) as res, unnest($12::text[]) as rr, unnest($13::int4[]) as part,
+                     unnest($14::int8[]) as off, unnest($15::int8[]) as ts_ms, unnest($44::bool[]) as keep) u
         where u.keep) t
   left join lateral (
     select m.id from cards c join matches m on m.card_id = c.id
