@@ -1,6 +1,6 @@
+import { countMatchedTaps } from '@boarding/db/bulk/offset-records';
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import type { PoolClient } from 'pg';
-import { countMatchedTaps } from './offset-records';
 
 /**
  * The ingest counts the matched taps of what was committed since its last reading, every second
