@@ -1,3 +1,4 @@
+import { countMatchedTaps } from '@boarding/db/bulk/offset-records';
 import { createDb } from '@boarding/db/client';
 import { createKafka } from '@boarding/kafka/client';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
@@ -30,7 +31,13 @@ export function createIngestService(
   env: IngestEnv,
   logger: Logger,
   shutdown: ShutdownRegistry,
-  hooks: Pick<IngestConsumerOptions, 'onChunk'> = {},
+  hooks: Pick<IngestConsumerOptions, 'onChunk'> & {
+    /**
+     * The caller will ask for `summary()` (`ingest --until-caught-up`): the run's matched taps
+     * are then counted at each reading, so the summary only counts the last reading's.
+     */
+    summary?: boolean;
+  } = {},
 ) {
   const { pool } = createDb({ url: env.DATABASE_URL, pool: { max: env.INGEST_CONCURRENCY + 2 } });
   shutdown.register('postgres pool', () => pool.end());
@@ -43,7 +50,7 @@ export function createIngestService(
   const metrics = createIngestMetrics();
   const admin = kafka.admin();
   const stalls = new StallWatch(env.INGEST_STALL_SECONDS * 1000);
-  const run = new RunAccount(pool, topic);
+  const run = new RunAccount(pool, topic, { countMatched: hooks.summary ?? false });
   const ingest = createIngestConsumer({
     kafka,
     pool,
@@ -156,7 +163,7 @@ export function createIngestService(
       const reading = await lag();
       const totals = await run.advance(reading);
       publishTotals(totals);
-      return { ...totals, matched: run.matched };
+      return { ...totals, matched: run.matched ?? (await countMatchedTaps(pool, topic, run.ranges)) };
     },
     async start(options: { http: boolean }) {
       await admin.connect();

@@ -166,6 +166,7 @@ async function catchUp(options: CatchUpOptions): Promise<void> {
       consumed += r.consumed;
       stored += r.stored;
     },
+    summary: true,
   });
   const started = Date.now();
   let summary: RunSummary;
