@@ -233,12 +233,10 @@ export async function storeTapBatch(
   const firstOf = new Map<string, number>();
   const first = new Int32Array(n);
   const isFirst = new BinaryArrayWriter('bool', n * 5);
-  let repeats = false;
   for (let i = 0; i < n; i++) {
     const k = keyOf(taps[i] as TapRow);
     const f = firstOf.get(k);
     if (f === undefined) firstOf.set(k, i);
-    else repeats = true;
     first[i] = f ?? i;
     isFirst.bool(f === undefined);
   }
@@ -268,7 +266,7 @@ export async function storeTapBatch(
   const duplicates: TapRow[] = [];
   const conflicts: DeadLetterRow[] = [];
   let already = 0;
-  if (!repeats && skipped === null) {
+  if (firstOf.size === n && skipped === null) {
     // Every tap is the first arrival of a new key: all stored (the common case).
     stored = taps;
     for (let i = 0; i < n; i++) keep.bool(true);
