@@ -113,32 +113,55 @@ describe('buildDayFile', () => {
     await expect(build).rejects.toThrow(/^decryption failed \(\w+\)$/);
   });
 
-  it('refuses a stored value holding a line feed instead of shifting TC and HES onto other rows', async () => {
+  it('writes a stored value holding a line feed quoted on its own row, every later row keeping its own TC and HES', async () => {
     // No writer stores one (every channel checks the TC and HES formats): written here by hand.
+    // The opened values travel back from the workers with their lengths, so the line feed can
+    // only be a character of its cell, quoted as csv-stringify quotes it.
     await db.pool.query("select ensure_boardings_partition('2020-11-22')");
-    await db.pool.query(
-      `with c as (insert into cards (card_no, kind) values ('0400000000000D04', 'PERSONAL') returning id),
-            p as (insert into persons (tc_index, tc_enc) values ('\\x0d04', $1) returning id)
-       insert into matches (card_id, person_id, hes_enc, hes_index, valid_from, valid_to, channel, actor)
-       select c.id, p.id, $2, '\\x0d04', '2020-11-01T00:00:00Z', null, 'ADMIN', 'test' from c, p`,
-      [
-        encryptField(keyring, '10000000146', FIELD_CONTEXT.tc),
-        encryptField(keyring, 'ABCD\n1234X9', FIELD_CONTEXT.hes),
-      ],
-    );
-    await db.pool.query(
-      `insert into boardings (service_day, validator_id, seq, card_no, tapped_at, mode, line_code, vehicle_id, stop_code,
-                              result, reject_reason, match_id, kafka_partition, kafka_offset, kafka_timestamp)
-       values ('2020-11-22', 'BUS-8-1', 1, '0400000000000D04', '2020-11-22T09:00:00+03:00', 'BUS', '202', null, '10345',
-               'ACCEPTED', null, null, 0, 1, '2020-11-22T09:00:00+03:00')`,
-    );
-    const build = buildDayFile({
+    const matchOf = (card: string, index: string, tc: string, hes: string) =>
+      db.pool.query(
+        `with c as (insert into cards (card_no, kind) values ($1, 'PERSONAL') returning id),
+              p as (insert into persons (tc_index, tc_enc) values ($2::bytea, $3) returning id)
+         insert into matches (card_id, person_id, hes_enc, hes_index, valid_from, valid_to, channel, actor)
+         select c.id, p.id, $4, $2::bytea, '2020-11-01T00:00:00Z', null, 'ADMIN', 'test' from c, p`,
+        [
+          card,
+          index,
+          encryptField(keyring, tc, FIELD_CONTEXT.tc),
+          encryptField(keyring, hes, FIELD_CONTEXT.hes),
+        ],
+      );
+    await matchOf('0400000000000D04', '\\x0d04', '10000000146', 'ABCD\n1234X9');
+    await matchOf('0400000000000E05', '\\x0e05', '17291716060', 'ZZZZ9999Q1');
+    for (const [seq, card, at] of [
+      [1, '0400000000000D04', '09:00:00'],
+      [2, '0400000000000E05', '09:00:01'],
+      [3, '0400000000000D04', '09:00:02'],
+      [4, '0400000000000E05', '09:00:03'],
+    ] as const) {
+      await db.pool.query(
+        `insert into boardings (service_day, validator_id, seq, card_no, tapped_at, mode, line_code, vehicle_id, stop_code,
+                                result, reject_reason, match_id, kafka_partition, kafka_offset, kafka_timestamp)
+         values ('2020-11-22', 'BUS-8-1', $1, $2, $3, 'BUS', '202', null, '10345', 'ACCEPTED', null, null, 0, $1, $3)`,
+        [seq, card, `2020-11-22T${at}+03:00`],
+      );
+    }
+    const built = await buildDayFile({
       pool: db.pool,
       keyring,
       day: '2020-11-22',
       path: join(dir, 'line-feed.csv'),
     });
-    await expect(build).rejects.toThrow(/do not line up with their rows/);
+    expect(built.rows).toBe(4);
+    const row = (tcHes: string, card: string, at: string, seq: number) =>
+      `${tcHes},${card},KISISEL,2020-11-22T${at}+03:00,OTOBUS,202,,10345,BUS-8-1,${seq},KABUL,\r\n`;
+    expect(await readFile(join(dir, 'line-feed.csv'), 'utf8')).toBe(
+      HEADER +
+        row('10000000146,"ABCD\n1234X9"', '0400000000000D04', '09:00:00', 1) +
+        row('17291716060,ZZZZ9999Q1', '0400000000000E05', '09:00:01', 2) +
+        row('10000000146,"ABCD\n1234X9"', '0400000000000D04', '09:00:02', 3) +
+        row('17291716060,ZZZZ9999Q1', '0400000000000E05', '09:00:03', 4),
+    );
   });
 
   it('fails mid-stream on a large day without hanging, and leaves its connection fit for the next build', async () => {

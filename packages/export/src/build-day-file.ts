@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { isCalendarDay } from '@boarding/contracts/time';
@@ -9,11 +9,13 @@ import type { Keyring } from '@boarding/encryption/keyring';
 import { KeyringWorkerPool } from '@boarding/encryption/keyring-worker-pool';
 import type { Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { BatchCells, ClearCells, type OpenedCells } from './clear-cells';
 import { CopyTupleBatcher } from './copy-tuples';
 import { DAY_FILE_COLUMNS } from './day-file-format';
-import { ClearCells, clearCellsOf, DayRows, formatDayRows } from './day-file-rows';
-import type { OpenedColumns } from './decrypt-batch';
+import { csvBytesFor, DAY_QUERY_COLUMNS, DayRows, formatDayRows } from './day-file-rows';
 import { DECRYPT_JOBS_MODULE, keyringJobs } from './decrypt-jobs';
+import { SlabPool } from './slab-pool';
+import { writeInOrder } from './write-in-order';
 
 /**
  * Every stored tap of day D whose card had a match at tapped_at, joined against the registry AS
@@ -58,18 +60,47 @@ export type BuiltDayFile<T = undefined> = {
   extra: T;
 };
 
+/** What a batch whose every match is at hand waits for. */
+const NOTHING_OPENED: OpenedCells = { cells: new Uint8Array(0), lengths: new Int32Array(0) };
+
+/**
+ * The buffers of the batches in flight, reused batch after batch (~1,000 of them on a 2 M-tap
+ * day): the tuples and their field bounds, the clear cells gathered and where each row's are,
+ * the CSV until it is written. A batch is rarely larger than a tuple slab (one tuple more than
+ * BATCH_BYTES); one that is gets buffers of its own.
+ */
+function batchPools() {
+  const tuples = new SlabPool(BATCH_BYTES + 64 * 1024);
+  const rows = DayRows.boundsFor(tuples.bytes) / (2 * DAY_QUERY_COLUMNS);
+  return {
+    tuples,
+    bounds: new SlabPool(DayRows.boundsFor(tuples.bytes) * 4),
+    // A row's clear cells are shorter than its sealed values.
+    cells: new SlabPool(tuples.bytes >> 1),
+    at: new SlabPool(2 * rows * 4),
+    csv: new SlabPool(csvBytesFor(tuples.bytes)),
+  };
+}
+
 /** Counts the bytes flowing through and hashes them, passing them on unchanged. */
-function digestTap(): { tap: Transform; result: () => { bytes: number; sha256: string } } {
+function digestTap(): {
+  update: (chunk: Buffer) => void;
+  tap: Transform;
+  result: () => { bytes: number; sha256: string };
+} {
   const hash = createHash('sha256');
   let bytes = 0;
+  const update = (chunk: Buffer) => {
+    hash.update(chunk);
+    bytes += chunk.length;
+  };
   const tap = new Transform({
     transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      bytes += chunk.length;
+      update(chunk);
       done(null, chunk);
     },
   });
-  return { tap, result: () => ({ bytes, sha256: hash.digest('hex') }) };
+  return { update, tap, result: () => ({ bytes, sha256: hash.digest('hex') }) };
 }
 
 /**
@@ -157,6 +188,7 @@ export async function buildDayFile<T = undefined>(options: {
     resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
   });
   const clear = new ClearCells();
+  const pools = batchPools();
   const content = digestTap();
   // Without gzip the file is the CSV: hashed once.
   const written = options.gzip ? digestTap() : content;
@@ -168,57 +200,25 @@ export async function buildDayFile<T = undefined>(options: {
     // here on every way out waits for it to settle.
     const beside = await besideInSnapshot(options.pool, client, options.inSnapshot);
     const copy = client.query(copyTo(`copy (${query}) to stdout (format binary)`));
-    const batcher = new CopyTupleBatcher(BATCH_BYTES);
-    type Pending = {
-      batch: DayRows;
-      cells: (string | undefined)[];
-      opening: number[];
-      opened: Promise<OpenedColumns>;
-    };
+    const batcher = new CopyTupleBatcher(BATCH_BYTES, (n) => pools.tuples.buffer(n));
+    type Pending = { batch: DayRows; cells: BatchCells; opened: Promise<OpenedCells> };
     /** A batch's rows whose TC and HES are not at hand are sent to a worker, once per match. */
     const open = (tuples: Buffer): Pending => {
-      const batch = new DayRows(tuples);
-      const cells: (string | undefined)[] = new Array(batch.rows);
-      const opening: number[] = [];
-      const asked = new Set<number>();
-      for (let r = 0; r < batch.rows; r++) {
-        const id = batch.matchId(r);
-        const known = clear.get(id);
-        // Held by reference: the cache may drop it before this batch is written.
-        if (known !== undefined) cells[r] = known;
-        else if (!asked.has(id)) {
-          asked.add(id);
-          opening.push(r);
-        }
-      }
+      const batch = new DayRows(tuples, (n) => pools.bounds.int32s(n));
+      const cells = new BatchCells(batch, clear, pools);
       const opened =
-        opening.length > 0
-          ? workers.run('openBlobs', batch.sealed(opening))
-          : Promise.resolve({ tc: '', hes: '' });
+        cells.opening.length > 0
+          ? workers.run('openBlobs', batch.sealed(cells.opening))
+          : Promise.resolve(NOTHING_OPENED);
       // Awaited in order later; if an earlier one throws first, this failure is not unhandled.
       opened.catch(() => undefined);
-      return { batch, cells, opening, opened };
+      return { batch, cells, opened };
     };
-    const ready = async ({ batch, cells, opening, opened }: Pending): Promise<Buffer> => {
-      const { tc, hes } = await opened;
-      const tcs = tc.split('\n');
-      const heses = hes.split('\n');
-      // One line per value opened: a value holding a line feed (no writer stores one) would
-      // shift every TC and HES after it onto another person's row, so it stops the file instead.
-      if (opening.length > 0 && (tcs.length !== opening.length || heses.length !== opening.length)) {
-        throw new Error(
-          'opened TC and HES values do not line up with their rows (a value holds a line feed)',
-        );
-      }
-      const byId = new Map<number, string>();
-      for (const [i, r] of opening.entries()) {
-        const id = batch.matchId(r);
-        const cell = clearCellsOf(tcs[i] ?? '', heses[i] ?? '');
-        clear.set(id, cell);
-        byId.set(id, cell);
-      }
-      for (let r = 0; r < batch.rows; r++) cells[r] ??= byId.get(batch.matchId(r));
-      const formatted = formatDayRows(batch, cells);
+    const ready = async ({ batch, cells, opened }: Pending): Promise<Buffer> => {
+      cells.fill(await opened, clear);
+      const formatted = formatDayRows(batch, cells, pools.csv);
+      batch.giveBack(pools.tuples, pools.bounds);
+      cells.giveBack(pools);
       if ('unknownCode' in formatted) {
         const { what, value } = formatted.unknownCode;
         throw new Error(`no day-file code for ${what} ${JSON.stringify(value)}`);
@@ -249,11 +249,23 @@ export async function buildDayFile<T = undefined>(options: {
     }
     // TC and HES in clear: readable by the owner only.
     const file = createWriteStream(options.path, { mode: 0o600 });
-    const source = Readable.from(csvChunks());
+    const gzip = options.gzip ? createGzip() : undefined;
+    // zlib writes its own buffers on to the file, hashed as they go.
+    const compressed = gzip ? pipeline(gzip, written.tap, file) : undefined;
+    compressed?.catch(() => undefined);
+    const hashed = async function* () {
+      for await (const csv of csvChunks()) {
+        content.update(csv);
+        yield csv;
+      }
+    };
     try {
-      if (options.gzip) await pipeline(source, content.tap, createGzip(), written.tap, file);
-      else await pipeline(source, content.tap, file);
+      await writeInOrder(hashed(), gzip ?? file, (csv) => pools.csv.give(csv));
+      await compressed;
     } catch (err) {
+      file.destroy();
+      gzip?.destroy();
+      await compressed?.catch(() => undefined);
       // The rollback of withTransaction needs the connection idle: the rest of the COPY is read
       // and dropped (a COPY that failed in PostgreSQL has already ended).
       if (!copy.destroyed && !copy.readableEnded) {

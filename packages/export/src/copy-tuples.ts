@@ -9,12 +9,16 @@
  */
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
+/** Where a batch's bytes go: a buffer of exactly `n` bytes (a pool's slab, or a new one). */
+export type BatchBuffer = (n: number) => Buffer;
+
 export class CopyTupleBatcher {
   readonly #batchBytes: number;
+  readonly #batchBuffer: BatchBuffer;
   /**
    * Bytes received and not yet emitted, from offset 0 to `#filled`: one buffer reused for the
    * whole stream (grown only for a tuple larger than itself), so a chunk costs a copy, not an
-   * allocation; each batch is one allocation of its own size.
+   * allocation; each batch is copied out into a buffer of its own (`#batchBuffer`).
    */
   #staging: Buffer;
   #filled = 0;
@@ -24,9 +28,13 @@ export class CopyTupleBatcher {
   #ended = false;
   tuples = 0;
 
-  /** `batchBytes`: a batch is emitted once its whole tuples reach this size. */
-  constructor(batchBytes: number) {
+  /**
+   * `batchBytes`: a batch is emitted once its whole tuples reach this size. `batchBuffer`: where
+   * each batch is copied (a pool's slab, so that the batches reuse their memory).
+   */
+  constructor(batchBytes: number, batchBuffer: BatchBuffer = Buffer.allocUnsafe) {
     this.#batchBytes = batchBytes;
+    this.#batchBuffer = batchBuffer;
     this.#staging = Buffer.allocUnsafe(Math.max(2 * batchBytes, 64 * 1024));
   }
 
@@ -78,7 +86,7 @@ export class CopyTupleBatcher {
       const fields = buf.readInt16BE(at);
       if (fields === -1) {
         this.#ended = true;
-        if (at > batchStart) batches.push(Buffer.from(buf.subarray(batchStart, at)));
+        if (at > batchStart) batches.push(this.#copyOut(batchStart, at));
         this.#filled = 0;
         this.#scan = 0;
         return;
@@ -96,12 +104,19 @@ export class CopyTupleBatcher {
       at = end;
       this.tuples++;
       if (at - batchStart >= this.#batchBytes) {
-        batches.push(Buffer.from(buf.subarray(batchStart, at)));
+        batches.push(this.#copyOut(batchStart, at));
         batchStart = at;
       }
     }
     this.#drop(batchStart);
     this.#scan = at - batchStart;
+  }
+
+  /** Staging's bytes from `start` to `end`, as a batch of its own. */
+  #copyOut(start: number, end: number): Buffer {
+    const batch = this.#batchBuffer(end - start);
+    this.#staging.copy(batch, 0, start, end);
+    return batch;
   }
 
   /** Forget the first `n` bytes of staging. */

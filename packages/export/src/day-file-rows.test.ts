@@ -3,9 +3,10 @@ import { FIELD_CONTEXT } from '@boarding/encryption/context';
 import { encryptField } from '@boarding/encryption/field-cipher';
 import { createKeyringForTests } from '@boarding/testing/keyring';
 import { stringify } from 'csv-stringify/sync';
+import { BatchCells, ClearCells } from './clear-cells';
 import { CopyTupleBatcher } from './copy-tuples';
 import { DAY_FILE_CSV_OPTIONS, type DayFileRow, toDayFileRecord } from './day-file-format';
-import { clearCellsOf, DayRows, formatDayRows } from './day-file-rows';
+import { DayRows, formatDayRows } from './day-file-rows';
 import { openBlobs } from './decrypt-batch';
 
 const keyring = createKeyringForTests();
@@ -88,12 +89,18 @@ const awkward = [
 ];
 const pick = <T>(values: T[]): T => values[randomInt(values.length)] as T;
 
+const TCS = ['10000000146', '17291716060', 'a,b', 'line\nfeed'];
+const HESES = ['ABCD1234X9', 'ZZZZ9999Q1', 'q"uote', 'hızlı'];
+
 function randomRow(i: number): Row {
+  // A match id always names the same TC and HES, as in the registry: rows repeat matches within
+  // a batch and across batches, as a day's do.
+  const matchId = randomInt(1, 40);
   return {
     ...base,
-    matchId: randomInt(1, 40),
-    tcKimlikNo: pick(['10000000146', '17291716060', 'a,b']),
-    hesCode: pick(['ABCD1234X9', 'ZZZZ9999Q1', 'q"uote']),
+    matchId,
+    tcKimlikNo: TCS[matchId % TCS.length] ?? '',
+    hesCode: HESES[Math.floor(matchId / TCS.length) % HESES.length] ?? '',
     cardKind: pick(['PERSONAL', 'ANONYMOUS']),
     tappedAtMs: Date.parse('2020-11-20T00:00:00+03:00') + i * 997,
     mode: pick(['BUS', 'METRO', 'FERRY', 'TRAM', 'SUBURBAN_RAIL']),
@@ -108,12 +115,10 @@ function randomRow(i: number): Row {
 }
 
 /** A batch formatted as the build does it: its sealed values opened as a worker opens them. */
-function formatBatch(tuples: Buffer) {
+function formatBatch(tuples: Buffer, clear = new ClearCells()) {
   const batch = new DayRows(tuples);
-  const all = Array.from({ length: batch.rows }, (_, r) => r);
-  const { tc, hes } = openBlobs(keyring, batch.sealed(all));
-  const heses = hes.split('\n');
-  const cells = tc.split('\n').map((t, i) => clearCellsOf(t, heses[i] ?? ''));
+  const cells = new BatchCells(batch, clear);
+  cells.fill(openBlobs(keyring, batch.sealed(cells.opening)), clear);
   return formatDayRows(batch, cells);
 }
 
@@ -121,10 +126,11 @@ function formatBatch(tuples: Buffer) {
 function formatted(rows: Row[], batchBytes: number, chunkBytes: number): string {
   const stream = copyStream(rows);
   const batcher = new CopyTupleBatcher(batchBytes);
+  const clear = new ClearCells();
   const out: Buffer[] = [];
   for (let at = 0; at < stream.length; at += chunkBytes) {
     for (const tuples of batcher.push(stream.subarray(at, at + chunkBytes))) {
-      const result = formatBatch(tuples);
+      const result = formatBatch(tuples, clear);
       if ('unknownCode' in result) throw new Error(`unknown ${result.unknownCode.what}`);
       out.push(result.csv);
     }
