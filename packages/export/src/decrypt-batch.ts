@@ -34,8 +34,10 @@ export function openBlobs(keyring: Keyring, blobs: PackedBlobs): OpenedCells {
     tcAt += tcLength;
     hesAt += hesLength;
   }
-  return {
-    cells: Buffer.from(cells.join(''), 'utf8'),
-    lengths: Int32Array.from(cells, (cell) => Buffer.byteLength(cell, 'utf8')),
-  };
+  const joined = cells.join('');
+  // A buffer of its own, never a slice of Node's shared pool: the reply is cloned whole, with
+  // whatever else the pool held.
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(joined, 'utf8'));
+  bytes.write(joined, 'utf8');
+  return { cells: bytes, lengths: Int32Array.from(cells, (cell) => Buffer.byteLength(cell, 'utf8')) };
 }
