@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { InvalidContextError } from './context';
-import { DecryptionError, decryptField, encryptField, keyIdOf } from './field-cipher';
+import { DecryptionError, decryptField, encryptField, keyIdOf, openField } from './field-cipher';
 import { Keyring } from './keyring';
 
 // Synthetic keys and values only. The TC numbers are checksum-valid test numbers from SPEC §3.
@@ -34,6 +34,10 @@ describe('encryptField / decryptField', () => {
       ['Çağrı Şimşek İzmir', 'name'],
     ] as const) {
       expect(decryptField(ring, encryptField(ring, value, context), context)).toBe(value);
+      // The same plaintext as its UTF-8 bytes, for writers that copy bytes on.
+      expect(openField(ring, encryptField(ring, value, context), context)).toEqual(
+        Buffer.from(value, 'utf8'),
+      );
     }
   });
 

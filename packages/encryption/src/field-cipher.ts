@@ -146,6 +146,14 @@ export function keyIdOf(blob: Uint8Array): string {
 
 /** Decrypt one field value written by `encryptField` with the same `context`. */
 export function decryptField(keyring: Keyring, blob: Uint8Array, context: string): string {
+  return openField(keyring, blob, context).toString('utf8');
+}
+
+/**
+ * `decryptField`'s plaintext as its UTF-8 bytes, for a writer that copies them on as they are (the
+ * day file), without a string per value.
+ */
+export function openField(keyring: Keyring, blob: Uint8Array, context: string): Buffer {
   const aad = contextBytes(context);
   const { keyId, ivAt, tagAt, bytes } = parse(blob);
   const key = keyring.dataKey(keyId);
@@ -172,5 +180,5 @@ export function decryptField(keyring: Keyring, blob: Uint8Array, context: string
       `encrypted field (key ${keyId}) failed authentication as '${context}': wrong context, altered bytes or wrong key`,
     );
   }
-  return plain.toString('utf8');
+  return plain;
 }

@@ -1,4 +1,4 @@
-import { BatchCells, ClearCells, clearCellsOf } from './clear-cells';
+import { BatchCells, ClearCells } from './clear-cells';
 import type { DayRows } from './day-file-rows';
 
 /** A batch seen only through its match ids. */
@@ -9,6 +9,10 @@ const opened = (cells: string[]) => ({
   cells: Buffer.from(cells.join(''), 'utf8'),
   lengths: Int32Array.from(cells, (c) => Buffer.byteLength(c, 'utf8')),
 });
+
+/** A row's first two cells as the day file writes them (RFC 4180 quoting where needed). */
+const cellOf = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+const clearCellsOf = (tc: string, hes: string) => `${cellOf(tc)},${cellOf(hes)},`;
 
 const rowsOf = (cells: BatchCells, n: number) =>
   Array.from({ length: n }, (_, r) => cells.bytes.buf.toString('utf8', cells.at[2 * r], cells.at[2 * r + 1]));

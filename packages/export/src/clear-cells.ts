@@ -5,21 +5,14 @@ import type { SlabPool } from './slab-pool';
 /**
  * A row's clear TC and HES, as its first two cells and their commas (`tc,hes,`), in bytes. They
  * are opened on worker threads (decrypt-batch.ts) once per match and kept as bytes, never as
- * strings on the main thread: at ~700 k matches a day, one string each (kept in the cache below,
+ * strings: at ~700 k matches a day, one string each (kept in the cache below,
  * dropped when a later match took its slot) was the export's heap growing with the day.
  */
 
-/** The CSV cell of `text` (RFC 4180, quotes only where needed), as csv-stringify writes a string. */
-function cellOf(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/** The row's first two cells and their commas, from the clear TC and HES. */
-export function clearCellsOf(tc: string, hes: string): string {
-  return `${cellOf(tc)},${cellOf(hes)},`;
-}
-
-/** What a worker sends back: the opened values' cells (`clearCellsOf`, UTF-8) end to end, and each one's length. */
+/**
+ * What a worker sends back (decrypt-batch.ts): each opened pair's cells and their commas
+ * (`tc,hes,`, quoted where RFC 4180 needs it), UTF-8, end to end, and each pair's length.
+ */
 export type OpenedCells = { cells: Uint8Array; lengths: Int32Array };
 
 /**

@@ -1,7 +1,8 @@
 import { FIELD_CONTEXT } from '@boarding/encryption/context';
-import { decryptField } from '@boarding/encryption/field-cipher';
+import { openField } from '@boarding/encryption/field-cipher';
 import type { Keyring } from '@boarding/encryption/keyring';
-import { clearCellsOf, type OpenedCells } from './clear-cells';
+import { ByteOut } from './byte-out';
+import type { OpenedCells } from './clear-cells';
 
 /**
  * One batch's sealed TC and HES values (those not opened already), packed for a worker: each
@@ -11,33 +12,44 @@ import { clearCellsOf, type OpenedCells } from './clear-cells';
 // Lengths as typed arrays: a plain array is cloned into the worker value by value, a typed array in one copy.
 export type PackedBlobs = { tc: Uint8Array; tcLengths: Int32Array; hes: Uint8Array; hesLengths: Int32Array };
 
-function openAt(keyring: Keyring, packed: Uint8Array, from: number, length: number, context: string): string {
-  return decryptField(keyring, packed.subarray(from, from + length), context);
-}
-
 /**
- * Open a batch's sealed TC and HES and send back each pair's CSV cells (`clearCellsOf`) as UTF-8
- * bytes end to end with their lengths: one buffer, no string per value for the main thread.
+ * Open a batch's sealed TC and HES and send back each pair's CSV cells (`tc,hes,`, each quoted
+ * where RFC 4180 needs it, as csv-stringify quotes) as UTF-8 bytes end to end with their
+ * lengths: one buffer, no string per value on either thread. The bytes are the plaintext as
+ * sealed (always valid UTF-8: every writer seals a JavaScript string).
  */
 export function openBlobs(keyring: Keyring, blobs: PackedBlobs): OpenedCells {
   const n = blobs.tcLengths.length;
   if (blobs.hesLengths.length !== n) throw new Error('a batch has not as many HES values as TC values');
-  const cells: string[] = new Array(n);
+  const tc = asBuffer(blobs.tc);
+  const hes = asBuffer(blobs.hes);
+  // ~23 bytes a pair; grows if values are longer.
+  const out = new ByteOut(n * 24 + 64);
+  const lengths = new Int32Array(n);
   let tcAt = 0;
   let hesAt = 0;
   for (let i = 0; i < n; i++) {
     const tcLength = blobs.tcLengths[i] ?? 0;
     const hesLength = blobs.hesLengths[i] ?? 0;
-    const tc = openAt(keyring, blobs.tc, tcAt, tcLength, FIELD_CONTEXT.tc);
-    const hes = openAt(keyring, blobs.hes, hesAt, hesLength, FIELD_CONTEXT.hes);
-    cells[i] = clearCellsOf(tc, hes);
+    const start = out.at;
+    const clearTc = openField(keyring, tc.subarray(tcAt, tcAt + tcLength), FIELD_CONTEXT.tc);
+    out.cell(clearTc, 0, clearTc.length);
+    out.byte(COMMA);
+    const clearHes = openField(keyring, hes.subarray(hesAt, hesAt + hesLength), FIELD_CONTEXT.hes);
+    out.cell(clearHes, 0, clearHes.length);
+    out.byte(COMMA);
+    lengths[i] = out.at - start;
     tcAt += tcLength;
     hesAt += hesLength;
   }
-  const joined = cells.join('');
-  // A buffer of its own, never a slice of Node's shared pool: the reply is cloned whole, with
-  // whatever else the pool held.
-  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(joined, 'utf8'));
-  bytes.write(joined, 'utf8');
-  return { cells: bytes, lengths: Int32Array.from(cells, (cell) => Buffer.byteLength(cell, 'utf8')) };
+  // A buffer of its own, never a slice of Node's shared pool: the reply is cloned whole.
+  const cells = Buffer.allocUnsafeSlow(out.at);
+  out.buf.copy(cells, 0, 0, out.at);
+  return { cells, lengths };
+}
+
+const COMMA = 0x2c;
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
