@@ -86,6 +86,16 @@ describe('writeInOrder', () => {
     expect(read).toBeLessThan(data.length);
   });
 
+  it('rejects when handing a buffer back fails, instead of throwing inside the stream', async () => {
+    const sink = createWriteStream(join(dir, 'give-back'));
+    let n = 0;
+    const giveBack = () => {
+      if (++n === 3) throw new Error('a slab was given back that is not out');
+    };
+    await expect(writeInOrder(chunksOf(copies()), sink, giveBack)).rejects.toThrow('not out');
+    sink.destroy();
+  });
+
   it("rejects with the source's failure", async () => {
     const sink = createWriteStream(join(dir, 'cut'));
     await expect(writeInOrder(chunksOf(copies(), 7), sink, () => undefined)).rejects.toThrow(

@@ -20,10 +20,13 @@ export async function writeInOrder(
   for await (const chunk of chunks) {
     const write = new Promise<void>((resolve, reject) => {
       sink.write(chunk, (err) => {
-        if (err) reject(err);
-        else {
+        if (err) return reject(err);
+        // Inside a stream's callback a throw would be uncaught: it fails this write instead.
+        try {
           written(chunk);
           resolve();
+        } catch (failure) {
+          reject(failure);
         }
       });
     });
