@@ -2,12 +2,10 @@ import { ByteOut } from './byte-out';
 import type { DayRows } from './day-file-rows';
 import type { SlabPool } from './slab-pool';
 
-/**
- * A row's clear TC and HES, as its first two cells and their commas (`tc,hes,`), in bytes. They
- * are opened on worker threads (decrypt-batch.ts) once per match and kept as bytes, never as
- * strings: at ~700 k matches a day, one string each (kept in the cache below,
- * dropped when a later match took its slot) was the export's heap growing with the day.
- */
+// A row's clear TC and HES, as its first two cells and their commas (`tc,hes,`), in bytes. They
+// are opened on worker threads (decrypt-batch.ts) once per match and kept as bytes, never as
+// strings: at ~700 k matches a day, one string each (kept in the cache below, dropped when a
+// later match took its slot) was the export's heap growing with the day.
 
 /**
  * What a worker sends back (decrypt-batch.ts): each opened pair's cells and their commas
