@@ -71,10 +71,11 @@ const NOTHING_OPENED: OpenedCells = { cells: new Uint8Array(0), lengths: new Int
  */
 function batchPools() {
   const tuples = new SlabPool(BATCH_BYTES + 64 * 1024);
-  const rows = DayRows.boundsFor(tuples.bytes) / (2 * DAY_QUERY_COLUMNS);
+  const bounds = DayRows.boundsFor(tuples.bytes);
+  const rows = bounds / (2 * DAY_QUERY_COLUMNS);
   return {
     tuples,
-    bounds: new SlabPool(DayRows.boundsFor(tuples.bytes) * 4),
+    bounds: new SlabPool(bounds * 4),
     // A row's clear cells are shorter than its sealed values.
     cells: new SlabPool(tuples.bytes >> 1),
     at: new SlabPool(2 * rows * 4),
@@ -217,7 +218,7 @@ export async function buildDayFile<T = undefined>(options: {
     const ready = async ({ batch, cells, opened }: Pending): Promise<Buffer> => {
       cells.fill(await opened, clear);
       const formatted = formatDayRows(batch, cells, pools.csv);
-      batch.giveBack(pools.tuples, pools.bounds);
+      batch.giveBack(pools);
       cells.giveBack(pools);
       if ('unknownCode' in formatted) {
         const { what, value } = formatted.unknownCode;

@@ -1,11 +1,12 @@
 import type { SlabPool } from './slab-pool';
 
-const COMMA = 0x2c;
+/** The bytes CSV gives a meaning to: each one ASCII byte, never inside a UTF-8 sequence. */
+export const COMMA = 0x2c;
 const QUOTE = 0x22;
-const CR = 0x0d;
-const LF = 0x0a;
+export const CR = 0x0d;
+export const LF = 0x0a;
 
-/** Whether csv-stringify would quote these bytes: a comma, a quote, CR or LF (all ASCII, so never inside a UTF-8 sequence). */
+/** Whether csv-stringify would quote these bytes: a comma, a quote, CR or LF. */
 function needsQuotes(bytes: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const b = bytes[i];

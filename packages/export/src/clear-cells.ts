@@ -100,15 +100,12 @@ export class BatchCells {
     const { opening, at, bytes } = this;
     const { lengths } = opened;
     const src = Buffer.from(opened.cells.buffer, opened.cells.byteOffset, opened.cells.byteLength);
-    if (lengths.length !== opening.length) {
-      throw new Error('opened TC and HES values do not line up with their rows');
-    }
+    const misaligned = () => new Error('opened TC and HES values do not line up with their rows');
+    if (lengths.length !== opening.length) throw misaligned();
     let from = 0;
     for (const [i, r] of opening.entries()) {
       const n = lengths[i] ?? -1;
-      if (n < 0 || from + n > src.length) {
-        throw new Error('opened TC and HES values do not line up with their rows');
-      }
+      if (n < 0 || from + n > src.length) throw misaligned();
       const start = bytes.at;
       bytes.bytes(src, from, from + n);
       at[2 * r] = start;
@@ -116,7 +113,7 @@ export class BatchCells {
       clear.set(this.#batch.matchId(r), src, from, from + n);
       from += n;
     }
-    if (from !== src.length) throw new Error('opened TC and HES values do not line up with their rows');
+    if (from !== src.length) throw misaligned();
     for (let r = 0; r < this.#batch.rows; r++) {
       const start = at[2 * r] ?? 0;
       if (start >= 0) continue;

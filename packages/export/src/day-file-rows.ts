@@ -1,4 +1,4 @@
-import { ByteOut } from './byte-out';
+import { ByteOut, COMMA, CR, LF } from './byte-out';
 import type { BatchCells } from './clear-cells';
 import { istanbulSeconds, KIND_CODES, MODE_CODES, RESULT_CODES } from './day-file-format';
 import type { PackedBlobs } from './decrypt-batch';
@@ -30,10 +30,6 @@ function codes(map: Record<string, string>): Codes {
     to: Buffer.from(to, 'latin1'),
   }));
 }
-
-const COMMA = 0x2c;
-const CR = 0x0d;
-const LF = 0x0a;
 
 /** A row's value that has no day-file code: the build fails naming it (not personal data). */
 export type UnknownCode = { what: string; value: string };
@@ -99,9 +95,9 @@ export class DayRows {
   }
 
   /** Give the batch's bytes and bounds back to the pools they came from: nothing reads them after. */
-  giveBack(tuples: SlabPool, bounds: SlabPool): void {
-    tuples.give(this.src);
-    bounds.give(this.#bounds);
+  giveBack(pools: { tuples: SlabPool; bounds: SlabPool }): void {
+    pools.tuples.give(this.src);
+    pools.bounds.give(this.#bounds);
   }
 
   start(row: number, field: number): number {

@@ -1,7 +1,7 @@
 import { FIELD_CONTEXT } from '@boarding/encryption/context';
 import { openField } from '@boarding/encryption/field-cipher';
 import type { Keyring } from '@boarding/encryption/keyring';
-import { ByteOut } from './byte-out';
+import { ByteOut, COMMA } from './byte-out';
 import type { OpenedCells } from './clear-cells';
 
 /**
@@ -47,8 +47,6 @@ export function openBlobs(keyring: Keyring, blobs: PackedBlobs): OpenedCells {
   out.buf.copy(cells, 0, 0, out.at);
   return { cells, lengths };
 }
-
-const COMMA = 0x2c;
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
