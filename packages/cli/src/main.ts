@@ -1,6 +1,6 @@
 import { buildProgram, jsonRequested, reportFailure } from './program';
 
-buildProgram()
+buildProgram(process.argv.slice(2))
   .parseAsync(process.argv)
   .catch((err: unknown) => {
     process.exitCode = reportFailure(err, { json: jsonRequested(process.argv.slice(2)) });

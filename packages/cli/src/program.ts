@@ -5,27 +5,102 @@ import { environmentWith } from '@boarding/config/env';
 import type { BackgroundProcess } from '@boarding/demo/demo-servers';
 import { Command } from 'commander';
 import cliPackage from '../package.json';
-import { registerApiKey } from './commands/apikey';
-import { registerDay } from './commands/day';
-import { registerDays } from './commands/days';
-import { registerDeadletters } from './commands/deadletters';
-import { registerDemo } from './commands/demo';
-import { registerDoctor } from './commands/doctor';
-import { registerExport } from './commands/export';
-import { registerIngest } from './commands/ingest';
-import { registerMigrate } from './commands/migrate';
-import { registerRegistry } from './commands/registry';
-import { registerReplay } from './commands/replay';
-import { registerRetention } from './commands/retention';
-import { registerServe } from './commands/serve';
-import { registerSimulate } from './commands/simulate';
-import { registerStack } from './commands/stack';
-import { registerStatus } from './commands/status';
 import { classifyFailure, EXIT_CODES_HELP } from './failure';
 import { addExamples } from './help-examples';
 import type { GlobalOptions } from './output';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * The top-level commands in the order `--help` lists them, each registered from its own module,
+ * loaded only then (`require`, typed by `import()` type queries). A command's module brings its
+ * libraries (Kafka, the services, the export's workers, BullMQ…): loading all of them cost every
+ * command ~60 MiB more than `boarding ingest` itself needs, on a process whose memory is
+ * budgeted (docs/ingest.md).
+ */
+const COMMANDS: readonly { name: string; register: Register }[] = [
+  {
+    name: 'stack',
+    register: (p) => (require('./commands/stack') as typeof import('./commands/stack')).registerStack(p),
+  },
+  {
+    name: 'doctor',
+    register: (p) => (require('./commands/doctor') as typeof import('./commands/doctor')).registerDoctor(p),
+  },
+  {
+    name: 'migrate',
+    register: (p) =>
+      (require('./commands/migrate') as typeof import('./commands/migrate')).registerMigrate(p),
+  },
+  {
+    name: 'registry',
+    register: (p) =>
+      (require('./commands/registry') as typeof import('./commands/registry')).registerRegistry(p),
+  },
+  {
+    name: 'apikey',
+    register: (p) => (require('./commands/apikey') as typeof import('./commands/apikey')).registerApiKey(p),
+  },
+  {
+    name: 'ingest',
+    register: (p) => (require('./commands/ingest') as typeof import('./commands/ingest')).registerIngest(p),
+  },
+  {
+    name: 'serve',
+    register: (p) => (require('./commands/serve') as typeof import('./commands/serve')).registerServe(p),
+  },
+  {
+    name: 'simulate',
+    register: (p) =>
+      (require('./commands/simulate') as typeof import('./commands/simulate')).registerSimulate(p),
+  },
+  {
+    name: 'deadletters',
+    register: (p) =>
+      (require('./commands/deadletters') as typeof import('./commands/deadletters')).registerDeadletters(p),
+  },
+  {
+    name: 'export',
+    register: (p) => (require('./commands/export') as typeof import('./commands/export')).registerExport(p),
+  },
+  {
+    name: 'replay',
+    register: (p) => (require('./commands/replay') as typeof import('./commands/replay')).registerReplay(p),
+  },
+  {
+    name: 'retention',
+    register: (p) =>
+      (require('./commands/retention') as typeof import('./commands/retention')).registerRetention(p),
+  },
+  {
+    name: 'day',
+    register: (p) => (require('./commands/day') as typeof import('./commands/day')).registerDay(p),
+  },
+  {
+    name: 'days',
+    register: (p) => (require('./commands/days') as typeof import('./commands/days')).registerDays(p),
+  },
+  {
+    name: 'status',
+    register: (p) => (require('./commands/status') as typeof import('./commands/status')).registerStatus(p),
+  },
+  // The demo runs the other commands, each as its own `boarding` process, as a user types them.
+  {
+    name: 'demo',
+    register: (p) =>
+      (require('./commands/demo') as typeof import('./commands/demo')).registerDemo(p, {
+        run: runBoardingProcess,
+        startBackground: startBoardingInBackground,
+      }),
+  },
+];
+
+/**
+ * `args` (the words after `boarding`) starting with a command's name: that command alone is
+ * registered, so only its modules are loaded. Anything else (`--help`, `--version`, a mistyped
+ * name, no args at all) gets every command, so help lists them all and commander can suggest one.
+ */
+export function buildProgram(args?: readonly string[]): Command {
   const program = new Command('boarding')
     .description('The boarding pipeline: validator taps → registry join → daily file to the Health Ministry.')
     .version(`boarding ${cliPackage.version}`, '-V, --version', 'print the version')
@@ -38,23 +113,8 @@ export function buildProgram(): Command {
       'after',
       `\nExample:\n  npx boarding demo\n\n${EXIT_CODES_HELP}\nWith --json, a failure prints one line on stdout: {"error":{"code":"…","message":"…"}}.`,
     );
-  registerStack(program);
-  registerDoctor(program);
-  registerMigrate(program);
-  registerRegistry(program);
-  registerApiKey(program);
-  registerIngest(program);
-  registerServe(program);
-  registerSimulate(program);
-  registerDeadletters(program);
-  registerExport(program);
-  registerReplay(program);
-  registerRetention(program);
-  registerDay(program);
-  registerDays(program);
-  registerStatus(program);
-  // The demo runs the other commands, each as its own `boarding` process, as a user types them.
-  registerDemo(program, { run: runBoardingProcess, startBackground: startBoardingInBackground });
+  const named = COMMANDS.find((c) => c.name === args?.[0]);
+  for (const command of named ? [named] : COMMANDS) command.register(program);
   addExamples(program);
   return program;
 }

@@ -1,19 +1,25 @@
-import { main as serveExporter } from '@boarding/exporter-service/main';
-import { main as serveHesStandIn } from '@boarding/hes/stand-in-main';
-import { main as serveIngest } from '@boarding/ingest-service/main';
-import { main as serveRegistryApi } from '@boarding/registry-api-service/main';
-import { main as serveStatusRelay } from '@boarding/status-relay-service/main';
 import type { Command } from 'commander';
 import { parseDay, UsageError, wholeNumber } from '../arguments';
 
 type ServeOptions = { port?: number; night?: string };
 
+// Each service's module is loaded only when it is the one to run (`boarding ingest` needs none of
+// the exporter's or the registry API's libraries).
 const SERVICES: Record<string, (o: ServeOptions) => Promise<void>> = {
-  ingest: serveIngest,
-  exporter: serveExporter,
-  'registry-api': serveRegistryApi,
-  'hes-stand-in': serveHesStandIn,
-  'status-relay': serveStatusRelay,
+  ingest: (o) =>
+    (require('@boarding/ingest-service/main') as typeof import('@boarding/ingest-service/main')).main(o),
+  exporter: (o) =>
+    (require('@boarding/exporter-service/main') as typeof import('@boarding/exporter-service/main')).main(o),
+  'registry-api': (o) =>
+    (
+      require('@boarding/registry-api-service/main') as typeof import('@boarding/registry-api-service/main')
+    ).main(o),
+  'hes-stand-in': (o) =>
+    (require('@boarding/hes/stand-in-main') as typeof import('@boarding/hes/stand-in-main')).main(o),
+  'status-relay': (o) =>
+    (
+      require('@boarding/status-relay-service/main') as typeof import('@boarding/status-relay-service/main')
+    ).main(o),
 };
 
 /**
