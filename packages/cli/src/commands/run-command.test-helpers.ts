@@ -2,8 +2,9 @@ import { Command } from 'commander';
 
 /**
  * Run `boarding …` in this process as a user would type it, with the command registered on a
- * bare program (buildProgram would load every service), the environment overridden for the
- * call only, and stdout / stderr captured. A failing command rejects with its error.
+ * bare program (`buildProgram()` would load every command's modules), the environment
+ * overridden for the call only, and stdout / stderr captured. A failing command rejects with its
+ * error.
  */
 export async function runCommand(
   register: (program: Command) => void,
