@@ -1,7 +1,8 @@
 import { buildProgram, jsonRequested, reportFailure } from './program';
 
-buildProgram(process.argv.slice(2))
+const args = process.argv.slice(2);
+buildProgram(args)
   .parseAsync(process.argv)
   .catch((err: unknown) => {
-    process.exitCode = reportFailure(err, { json: jsonRequested(process.argv.slice(2)) });
+    process.exitCode = reportFailure(err, { json: jsonRequested(args) });
   });

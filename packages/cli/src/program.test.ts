@@ -99,7 +99,11 @@ describe('buildProgram', () => {
       const names = paths.map((k) => k.split('node_modules/').at(-1).split('/'));
       const named = names.map((p) => (p[0].startsWith('@') ? p[0] + '/' + p[1] : p[0]));
       process.stdout.write(JSON.stringify([...new Set(named)]));`;
-    const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { encoding: 'utf8' });
+    // Bounded: a hung child would block this process (a synchronous call), so jest's timeout could not fire.
+    const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     return JSON.parse(out) as string[];
   }
 
