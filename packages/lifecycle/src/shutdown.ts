@@ -1,4 +1,5 @@
 import type { Logger } from '@boarding/logger/logger';
+import { within } from './time-limit';
 
 type Part = { name: string; stop: () => Promise<void> };
 
@@ -39,6 +40,21 @@ export class ShutdownRegistry {
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
+  }
+
+  /**
+   * `stop()`, waited for at most `ms`: true when every part stopped in time (rejects as `stop()`
+   * does when a part failed). False when a part is still waiting (a connection to a server that
+   * stopped answering never closes): the caller should exit rather than wait for it, as `listen`
+   * does after its deadline.
+   */
+  async stopWithin(ms = this.deadlineMs): Promise<boolean> {
+    return (
+      (await within(
+        ms,
+        this.stop().then(() => true),
+      )) ?? false
+    );
   }
 
   stop(): Promise<void> {

@@ -12,6 +12,19 @@ describe('ops server', () => {
     expect(metrics.body).toContain('things_total 3');
   });
 
+  it('answers readyz 503 READY_CHECK_TIMEOUT when the checks do not answer in time (a hung server)', async () => {
+    const app = createOpsServer({
+      registry,
+      ready: () => new Promise(() => undefined),
+      readyTimeoutMs: 30,
+    });
+    const res = await app.inject({ url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ status: 'not ready', error: 'READY_CHECK_TIMEOUT' });
+    const ok = createOpsServer({ registry, ready: async () => ({ ready: true, detail: { lag: 0 } }) });
+    expect((await ok.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready', lag: 0 });
+  });
+
   describe('extra metrics', () => {
     const ready = async () => ({ ready: true });
     const queueText = [

@@ -1,3 +1,4 @@
+import { withTimeout } from '@boarding/lifecycle/time-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 
@@ -5,8 +6,14 @@ import type { Registry } from 'prom-client';
 export const EXTRA_METRICS_TIMEOUT_MS = 2000;
 
 /**
+ * How long /readyz waits for the service's checks: a dependency that accepts connections but does
+ * not answer (a hung server) is "not ready" (`READY_CHECK_TIMEOUT`), not a request that hangs.
+ */
+export const READY_TIMEOUT_MS = 5000;
+
+/**
  * The operations endpoints every service has: /healthz (the process is alive), /readyz (its
- * dependencies answer: 503 otherwise) and /metrics (Prometheus). Created apart from listen()
+ * dependencies answer, within `readyTimeoutMs`: 503 otherwise) and /metrics (Prometheus). Created apart from listen()
  * so tests can inject requests without a port.
  *
  * `extraMetrics`: Prometheus text from outside the registry (BullMQ's own queue counts),
@@ -19,16 +26,18 @@ export function createOpsServer(options: {
   ready: () => Promise<{ ready: boolean; detail?: Record<string, unknown> }>;
   extraMetrics?: () => Promise<string>;
   extraMetricsTimeoutMs?: number;
+  readyTimeoutMs?: number;
 }): FastifyInstance {
   const app = Fastify({ logger: false });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     // Never the error's text: it can hold a connection string, a host or a query. Its code
     // (ECONNREFUSED, 57P03, KAFKA_TOPIC_MISSING …) says enough; the service's log has the rest.
-    const state = await options.ready().catch((err: unknown) => ({
-      ready: false,
-      detail: { error: errorCode(err) },
-    }));
+    const checks = Promise.resolve().then(options.ready);
+    const late = () => Object.assign(new Error('late'), { code: 'READY_CHECK_TIMEOUT' });
+    const state = await withTimeout(options.readyTimeoutMs ?? READY_TIMEOUT_MS, checks, late).catch(
+      (err: unknown) => ({ ready: false, detail: { error: errorCode(err) } }),
+    );
     return reply
       .code(state.ready ? 200 : 503)
       .send({ status: state.ready ? 'ready' : 'not ready', ...state.detail });
