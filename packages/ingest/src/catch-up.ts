@@ -1,3 +1,4 @@
+import { within } from '@boarding/lifecycle/time-limit';
 import type { Admin } from 'kafkajs';
 
 export type PartitionLag = {
@@ -71,7 +72,9 @@ export async function groupLag(admin: Admin, groupId: string, topic: string): Pr
  * Resolves once `lag()` reports nothing behind, polling every `intervalMs`; `onTick` sees each
  * reading after a wait. Rejects when `healthy` throws (a consumer that crashed for good, a stall),
  * when the topic is gone, or after `timeoutMs` (with `describe()` in the message). A lag that
- * cannot be read (broker restarting) is waited out.
+ * cannot be read (broker restarting) is waited out. A reading is never waited for past the
+ * deadline: a server that stops answering without closing its connection cannot make the run
+ * outlive its timeout.
  */
 export async function waitForNoLag(options: {
   lag: () => Promise<GroupLag>;
@@ -83,24 +86,36 @@ export async function waitForNoLag(options: {
 }): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? Number.POSITIVE_INFINITY);
   const read = async (): Promise<GroupLag | undefined> =>
-    options.lag().catch((err: unknown) => {
-      if (isTopicMissing(err)) throw err;
-      return undefined;
-    });
+    within(
+      deadline - Date.now(),
+      options.lag().catch((err: unknown) => {
+        if (isTopicMissing(err)) throw err;
+        return undefined;
+      }),
+    );
   let current = await read();
+  // The last reading that answered, for the message when the latest did not.
+  let known = current;
   while (current === undefined || current.total > 0) {
     await new Promise((r) => setTimeout(r, options.intervalMs));
     options.healthy?.();
     if (Date.now() > deadline) {
       const behind =
-        current === undefined ? 'lag unknown (broker unreachable)' : `${current.total} messages behind`;
+        current !== undefined
+          ? `${current.total} messages behind`
+          : known !== undefined
+            ? `${known.total} messages behind at the last reading (the lag cannot be read now)`
+            : 'lag unknown (broker unreachable)';
       const more = options.describe?.();
       throw new CatchUpTimeoutError(
         `not caught up after ${Math.round((options.timeoutMs ?? 0) / 1000)} s: ${behind}${more ? `; ${more}` : ''}`,
       );
     }
     current = await read();
-    if (current) options.onTick?.(current);
+    if (current) {
+      known = current;
+      options.onTick?.(current);
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import { countMatchedTaps } from '@boarding/db/bulk/offset-records';
 import { createDb } from '@boarding/db/client';
 import { createKafka } from '@boarding/kafka/client';
 import type { ShutdownRegistry } from '@boarding/lifecycle/shutdown';
+import { within } from '@boarding/lifecycle/time-limit';
 import type { Logger } from '@boarding/logger/logger';
 import { createOpsServer, errorCode } from '@boarding/ops-http/ops-server';
 import { assertTopicExists, type GroupLag, groupLag, isTopicMissing, waitForNoLag } from './catch-up';
@@ -17,6 +18,9 @@ export class IngestStalledError extends Error {
   readonly code = 'INGEST_STALLED';
   readonly retryable = true;
 }
+
+/** The longest a reading of the group waits for the run's accounting (PostgreSQL) before going on. */
+const ACCOUNTING_WAIT_MS = 2000;
 
 /** What a run did, from the per-offset records of the offsets committed during it. */
 export type RunSummary = AccountTotals & { matched: number };
@@ -70,6 +74,25 @@ export function createIngestService(
   });
   const lag = () => groupLag(admin, env.INGEST_GROUP_ID, topic);
 
+  // The run's accounting reads PostgreSQL. A reading waits for it a little, so the totals stay
+  // fresh, but never longer: a database that stops answering (a hung server, a route gone with
+  // the socket still open) must not stop the lag readings, the stall watch or a catch-up's
+  // timeout. One accounting at a time: a reading while one is pending does not queue another.
+  let accounting: { since: number; done: Promise<void> } | undefined;
+  function account(reading: GroupLag): Promise<void> {
+    if (accounting) return accounting.done;
+    const done = run
+      .advance(reading)
+      .then(publishTotals, (err: unknown) => {
+        logger.warn({ err: (err as Error).message }, 'run accounting not refreshed');
+      })
+      .finally(() => {
+        accounting = undefined;
+      });
+    accounting = { since: Date.now(), done };
+    return done;
+  }
+
   /** One reading of the group: lag gauge, stall watch, the run's accounting. */
   async function observe(): Promise<GroupLag | undefined> {
     const reading = await lag().catch((err: unknown) => {
@@ -80,13 +103,7 @@ export function createIngestService(
     metrics.stalledPartitions.set(stalls.unreadable ? -1 : stalls.stalled.length);
     if (reading) {
       metrics.lag.set(reading.total);
-      if (run.started) {
-        const totals = await run.advance(reading).catch((err: unknown) => {
-          logger.warn({ err: (err as Error).message }, 'run accounting not refreshed');
-          return undefined;
-        });
-        if (totals) publishTotals(totals);
-      }
+      if (run.started) await within(ACCOUNTING_WAIT_MS, account(reading));
     }
     return reading;
   }
@@ -136,6 +153,8 @@ export function createIngestService(
     ops,
     crashed: ingest.crashed,
     lag,
+    /** How long the run's accounting has been waiting for PostgreSQL (0: not waiting). */
+    accountingWaitMs: () => (accounting ? Date.now() - accounting.since : 0),
     /**
      * Resolves once the group has no lag on any partition; `onTick` sees the lag after each
      * wait. Rejects if the consumer crashed for good, the topic is gone, a partition stalled

@@ -9,6 +9,7 @@ import { killRunningBoardings, spawnBoarding } from '@boarding/testing/cli-proce
 import { createTestDatabase, type TestDatabase } from '@boarding/testing/database';
 import { createTestTopic, produce, type TestMessage, type TestTopic } from '@boarding/testing/kafka';
 import { tapJson } from '@boarding/testing/taps';
+import { TcpProxy } from '@boarding/testing/tcp-proxy';
 
 const quiet = createLogger('test', { destination: new Writable({ write: (_c, _e, done) => done() }) });
 const T0 = Date.parse('2020-11-20T08:00:00.000+03:00');
@@ -125,6 +126,61 @@ describe('ingest failures a user can see', () => {
       expect(result.stderr).toContain('[INGEST_INTERRUPTED]');
     } finally {
       await db.pool.query('alter table tap_keys_away rename to tap_keys');
+    }
+  });
+
+  it('a database that stops answering mid-run (a hung server): the run still ends at its timeout, says why, lets go, and loses nothing', async () => {
+    const own = await createTestDatabase('ingest_hung');
+    const ownTopic = await createTestTopic(2);
+    const direct = new URL(own.url);
+    const proxy = await new TcpProxy(direct.hostname, Number(direct.port)).up();
+    try {
+      await produce(ownTopic.kafka, ownTopic.topic, taps(3000));
+      const viaProxy = new URL(own.url);
+      viaProxy.port = String(proxy.port);
+      const env = envFor({
+        DATABASE_URL: viaProxy.toString(),
+        KAFKA_TAPS_TOPIC: ownTopic.topic,
+        // Small chunks, one at a time: the run is still going when the first ones are stored.
+        INGEST_CHUNK_SIZE: '50',
+        INGEST_CONCURRENCY: '1',
+      });
+      const run = spawnIngest(['--until-caught-up', '--timeout', '12'], env);
+      // Once chunks are stored (and so the run's accounting has offsets to read), every
+      // connection goes silent with its socket open: the next statement and reading never answer.
+      const stored = async () =>
+        (await own.pool.query<{ n: number }>('select count(*)::int as n from tap_keys')).rows[0]?.n ?? 0;
+      for (let i = 0; i < 1500 && (await stored()) === 0 && !run.exited(); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      proxy.stall();
+      const before = await stored();
+      expect(before).toBeGreaterThan(0);
+      expect(before).toBeLessThan(3000);
+
+      // It ends at its timeout (plus the bounded shutdown), not when the server comes back.
+      const result = await run.done;
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/not caught up after 12 s: \d+ messages behind/);
+      expect(result.stderr).toContain('[INGEST_CATCH_UP_TIMEOUT]');
+      // Its progress said what it was waiting for.
+      expect(result.stderr).toMatch(/; PostgreSQL has not answered for \d+ s/);
+      expect(await proxy.clientsClosed()).toBe(true);
+
+      // The database answering again: the next run stores the rest, each message once.
+      const again = spawnIngest(['--until-caught-up', '--json'], { ...env, DATABASE_URL: own.url });
+      const second = await again.done;
+      expect(second.code).toBe(0);
+      expect(JSON.parse(second.stdout)).toMatchObject({ unaccounted: 0, doubled: 0 });
+      const counts = await own.pool.query<{ keys: number; boardings: number; letters: number }>(
+        `select (select count(*)::int from tap_keys) as keys, (select count(*)::int from boardings) as boardings,
+                (select count(*)::int from dead_letters) as letters`,
+      );
+      expect(counts.rows[0]).toEqual({ keys: 3000, boardings: 3000, letters: 0 });
+    } finally {
+      await proxy.down();
+      await ownTopic.drop();
+      await own.drop();
     }
   });
 });

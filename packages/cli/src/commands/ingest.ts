@@ -140,6 +140,27 @@ function renderReconcile(r: ReconcileReport): string {
   return lines.join('\n');
 }
 
+/** A progress line says the database is not answering once the run's accounting waited this long. */
+const WAITING_HINT_MS = 5000;
+
+/** How long the end of a run (caught up, or failed) waits for its parts to stop. */
+const STOP_DEADLINE_MS = 10_000;
+
+/**
+ * Stop the run's parts, waiting at most STOP_DEADLINE_MS. A chunk whose statement went to a
+ * database that stopped answering never returns, and its open connection would keep the process
+ * alive for ever after the run has failed (its timeout or stall reported). Past the deadline the
+ * process exits a second later, with the exit code the command set: the chunk's transaction dies
+ * with its connection, and its offsets were never committed, so nothing is lost.
+ */
+async function stopOrLeave(shutdown: ShutdownRegistry): Promise<void> {
+  if (await shutdown.stopWithin(STOP_DEADLINE_MS)) return;
+  process.stderr.write(
+    `boarding: ingest: still waiting for a server after ${STOP_DEADLINE_MS / 1000} s of shutdown (one that does not answer); exiting without it\n`,
+  );
+  setTimeout(() => process.exit(), 1000).unref();
+}
+
 /** `ingest --until-caught-up`: consume until the group has no lag, then print the run's totals. */
 async function catchUp(options: CatchUpOptions): Promise<void> {
   const env = loadEnv(IngestEnv);
@@ -178,18 +199,23 @@ async function catchUp(options: CatchUpOptions): Promise<void> {
       onTick: (lag) => {
         lastLag = lag.total;
         const secs = (Date.now() - started) / 1000;
+        const waiting = service.accountingWaitMs();
+        const hint =
+          waiting >= WAITING_HINT_MS
+            ? `; PostgreSQL has not answered for ${Math.round(waiting / 1000)} s`
+            : '';
         process.stderr.write(
-          `ingest: ${consumed} read by this process (${Math.round(consumed / secs)}/s), ${stored} new taps, lag ${lag.total}\n`,
+          `ingest: ${consumed} read by this process (${Math.round(consumed / secs)}/s), ${stored} new taps, lag ${lag.total}${hint}\n`,
         );
       },
     });
     caughtUp = true;
     summary = await service.summary();
   } catch (err) {
-    await shutdown.stop().catch(() => undefined);
+    await stopOrLeave(shutdown).catch(() => undefined);
     throw err;
   }
-  await shutdown.stop();
+  await stopOrLeave(shutdown);
   // newTaps: rows this process inserted (a tap read again after a restart is not new).
   const result = { ...summary, newTaps: stored, lag: 0, seconds: (Date.now() - started) / 1000 };
   emit(options, result, renderSummary);
