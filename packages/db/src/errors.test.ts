@@ -15,6 +15,13 @@ describe('classifyDatabaseError', () => {
     expect(classifyDatabaseError(wrapped(new Error('something else')))).toBe('unknown');
   });
 
+  it('takes a session the server ended for idling in its transaction (25P03) as transient', () => {
+    const ended = Object.assign(new Error('terminating connection due to idle-in-transaction timeout'), {
+      code: '25P03',
+    });
+    expect(classifyDatabaseError(ended)).toBe('transient');
+  });
+
   it("takes pg's client-side query_timeout (a server that stopped answering) as transient", () => {
     expect(classifyDatabaseError(new Error('Query read timeout'))).toBe('transient');
   });

@@ -17,8 +17,9 @@ export type DatabaseErrorClass = 'transient' | 'rejected' | 'stale-partitions' |
 // 08 connection exception; 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now;
 // 57014 query canceled (statement timeout); 40001 serialization failure, 40P01 deadlock;
 // 53 insufficient resources (too many connections, out of memory, disk full); 55P03 lock not
-// available; 58 system error (I/O).
-const TRANSIENT_SQLSTATE = /^(08|57P0[123]|57014|40001|40P01|53|55P03|58)/;
+// available; 58 system error (I/O); 25P03 the server ended a session idle in its transaction too
+// long (idle_in_transaction_session_timeout: the client had stopped answering, or its network had).
+const TRANSIENT_SQLSTATE = /^(08|57P0[123]|57014|40001|40P01|53|55P03|58|25P03)/;
 // 22 data exception (invalid text, value out of range, bad datetime, NUL in text …);
 // 23 integrity constraint violation; 54 program limit exceeded (a value too large to index).
 const REJECTED_SQLSTATE = /^(22|23|54)/;

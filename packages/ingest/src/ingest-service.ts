@@ -22,6 +22,16 @@ export class IngestStalledError extends Error {
 /** The longest a reading of the group waits for the run's accounting (PostgreSQL) before going on. */
 const ACCOUNTING_WAIT_MS = 2000;
 
+/**
+ * A chunk's transaction the server sees idle this long is ended by the server (rolled back, its
+ * locks released). A chunk sends its statements back to back (the longest gap is judging the
+ * chunk, milliseconds); a transaction left idle is one whose process died or was cut off by the
+ * network without the server seeing its connection close (it would otherwise hold the chunk's
+ * tap keys, and so stall whoever takes the partition over, until TCP keepalive finds it: hours
+ * with the server's defaults).
+ */
+const IDLE_IN_TRANSACTION_MS = 60_000;
+
 /** What a run did, from the per-offset records of the offsets committed during it. */
 export type RunSummary = AccountTotals & { matched: number };
 
@@ -43,7 +53,10 @@ export function createIngestService(
     summary?: boolean;
   } = {},
 ) {
-  const { pool } = createDb({ url: env.DATABASE_URL, pool: { max: env.INGEST_CONCURRENCY + 2 } });
+  const { pool } = createDb({
+    url: env.DATABASE_URL,
+    pool: { max: env.INGEST_CONCURRENCY + 2, idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS },
+  });
   shutdown.register('postgres pool', () => pool.end());
   const kafka = createKafka({
     brokers: env.KAFKA_BROKERS,
