@@ -28,13 +28,12 @@ export class ShutdownRegistry {
   listen(exit: (code: number, signal: NodeJS.Signals) => void = (code) => process.exit(code)): void {
     const onSignal = (signal: NodeJS.Signals) => {
       this.logger.info({ signal }, 'shutting down');
-      const timer = setTimeout(() => {
-        this.logger.error({ deadlineMs: this.deadlineMs }, 'shutdown deadline passed, exiting');
-        exit(1, signal);
-      }, this.deadlineMs);
-      timer.unref();
-      this.stop().then(
-        () => exit(0, signal),
+      this.stopWithin().then(
+        (stopped) => {
+          if (!stopped)
+            this.logger.error({ deadlineMs: this.deadlineMs }, 'shutdown deadline passed, exiting');
+          exit(stopped ? 0 : 1, signal);
+        },
         () => exit(1, signal),
       );
     };
@@ -46,15 +45,11 @@ export class ShutdownRegistry {
    * `stop()`, waited for at most `ms`: true when every part stopped in time (rejects as `stop()`
    * does when a part failed). False when a part is still waiting (a connection to a server that
    * stopped answering never closes): the caller should exit rather than wait for it, as `listen`
-   * does after its deadline.
+   * does.
    */
   async stopWithin(ms = this.deadlineMs): Promise<boolean> {
-    return (
-      (await within(
-        ms,
-        this.stop().then(() => true),
-      )) ?? false
-    );
+    const stopped = this.stop().then(() => true);
+    return (await within(ms, stopped)) ?? false;
   }
 
   stop(): Promise<void> {

@@ -13,8 +13,8 @@ export const READY_TIMEOUT_MS = 5000;
 
 /**
  * The operations endpoints every service has: /healthz (the process is alive), /readyz (its
- * dependencies answer, within `readyTimeoutMs`: 503 otherwise) and /metrics (Prometheus). Created apart from listen()
- * so tests can inject requests without a port.
+ * dependencies answer, within `readyTimeoutMs`: 503 otherwise) and /metrics (Prometheus).
+ * Created apart from listen() so tests can inject requests without a port.
  *
  * `extraMetrics`: Prometheus text from outside the registry (BullMQ's own queue counts),
  * appended to /metrics. It is bounded by `extraMetricsTimeoutMs` and skipped when it fails or
@@ -63,18 +63,13 @@ export function createOpsServer(options: {
  * ignores comments; a human reading /metrics sees why the queue counts are not there).
  */
 async function readExtra(extraMetrics: () => Promise<string>, timeoutMs: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error('late'), { code: 'TIMEOUT' })), timeoutMs);
-  });
+  const late = () => Object.assign(new Error('late'), { code: 'TIMEOUT' });
   try {
     // Promise.resolve().then: a synchronous throw of extraMetrics is a skip too, not a 500.
-    const text = await Promise.race([Promise.resolve().then(extraMetrics), late]);
+    const text = await withTimeout(timeoutMs, Promise.resolve().then(extraMetrics), late);
     return text === '' || text.endsWith('\n') ? text : `${text}\n`;
   } catch (err) {
     return `# extra metrics skipped: ${errorCode(err)}\n`;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
